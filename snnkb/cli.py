@@ -58,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--check", action="store_true")
     p.set_defaults(func=_schema)
 
+    # Subcommands that live beside the code they drive; each module has register(sub).
+    from snnkb import site, verify
+
+    for module in (verify, site):
+        module.register(sub)
+
     args = parser.parse_args(argv)
     return args.func(args)
 

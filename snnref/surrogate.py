@@ -20,7 +20,7 @@ def heaviside(x: torch.Tensor) -> torch.Tensor:
     return (x >= 0).to(x.dtype)
 
 
-def _make_spike(primitive_grad: Callable[..., torch.Tensor], name: str) -> type[torch.autograd.Function]:
+def make_spike_function(primitive_grad: Callable[..., torch.Tensor], name: str) -> type[torch.autograd.Function]:
     """Build the autograd.Function whose forward is the step and whose backward is ``primitive_grad``."""
 
     class _Spike(torch.autograd.Function):
@@ -51,7 +51,7 @@ def atan_grad(x: torch.Tensor, alpha: float = 2.0) -> torch.Tensor:
     return (0.5 * alpha) / (1 + (0.5 * math.pi * alpha * x) ** 2)
 
 
-_ATanSpike = _make_spike(atan_grad, "ATan")
+_ATanSpike = make_spike_function(atan_grad, "ATan")
 
 
 def atan_spike(x: torch.Tensor, alpha: float = 2.0) -> torch.Tensor:
@@ -72,7 +72,7 @@ def sigmoid_grad(x: torch.Tensor, alpha: float = 4.0) -> torch.Tensor:
     return alpha * s * (1 - s)
 
 
-_SigmoidSpike = _make_spike(sigmoid_grad, "Sigmoid")
+_SigmoidSpike = make_spike_function(sigmoid_grad, "Sigmoid")
 
 
 def sigmoid_spike(x: torch.Tensor, alpha: float = 4.0) -> torch.Tensor:
@@ -92,7 +92,7 @@ def rectangular_grad(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     return (x.abs() < 0.5 * alpha).to(x.dtype) / alpha
 
 
-_RectangularSpike = _make_spike(rectangular_grad, "Rectangular")
+_RectangularSpike = make_spike_function(rectangular_grad, "Rectangular")
 
 
 def rectangular_spike(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
@@ -112,7 +112,7 @@ def fast_sigmoid_grad(x: torch.Tensor, alpha: float = 10.0) -> torch.Tensor:
     return 0.5 * alpha / (1 + alpha * x.abs()) ** 2
 
 
-_FastSigmoidSpike = _make_spike(fast_sigmoid_grad, "FastSigmoid")
+_FastSigmoidSpike = make_spike_function(fast_sigmoid_grad, "FastSigmoid")
 
 
 def fast_sigmoid_spike(x: torch.Tensor, alpha: float = 10.0) -> torch.Tensor:
@@ -133,7 +133,7 @@ def triangle_grad(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     return torch.clamp(alpha - x.abs(), min=0.0) / alpha**2
 
 
-_TriangleSpike = _make_spike(triangle_grad, "Triangle")
+_TriangleSpike = make_spike_function(triangle_grad, "Triangle")
 
 
 def triangle_spike(x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:

@@ -1,0 +1,1 @@
+"""ANN-to-SNN conversion: the shared conversion toolkit and one module per paper's conversion rule."""

@@ -1,0 +1,1 @@
+"""Direct (surrogate-gradient) training: neuron variants, normalizations, losses and gradient methods, one module per paper."""
