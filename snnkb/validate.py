@@ -78,7 +78,7 @@ def _check(cat: Catalog, root: Path, check_orphans: bool) -> Iterator[Problem]:
         if isinstance(year, int) and year > datetime.date.today().year + 1:
             yield problem("year", f"year {year} is in the future")
         yield from _text_problems(p, pid, cat, i)
-        if isinstance(p.get("impl"), str):
+        if isinstance(p.get("impl"), str) and p["impl"].startswith("snnref"):
             msg = _impl_problem(p["impl"], root)
             if msg:
                 yield problem("impl", msg)
@@ -114,31 +114,51 @@ def _norm_title(title: str) -> str:
     return re.sub(r"[^0-9a-z]+", " ", unicodedata.normalize("NFKC", title).lower()).strip()
 
 
+_TERM_NAMES = {"categories": "category", "paradigm": "paradigm", "neuron_models": "neuron model",
+               "datasets": "dataset", "field": "source-conflict field"}
+_JSON_TYPES = {"integer": "an integer", "string": "a string", "array": "a list", "object": "a mapping"}
+
+
 def _schema_problems(cat: Catalog) -> Iterator[Problem]:
+    if cat.data is None:
+        yield Problem(cat.name, 1, "", "the catalog is empty: expected a mapping with a `papers:` list")
+        return
     validator = Draft202012Validator(build_schema())
     for err in sorted(validator.iter_errors(cat.data), key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(err.absolute_path)
-        where = ""
-        if len(path) >= 2 and path[0] == "papers" and isinstance(path[1], int):
-            entry = cat.data["papers"][path[1]]
-            pid = entry.get("id") if isinstance(entry, dict) and isinstance(entry.get("id"), str) else f"papers[{path[1]}]"
-            where = ".".join([pid, *(str(x) for x in path[2:])])
-        yield Problem(cat.name, cat.line_of(path), where, _schema_message(err, path))
+        if err.validator in ("required", "additionalProperties"):
+            # One problem per named property, located at that property (or at its mapping when missing).
+            for name in re.findall(r"'([^']+)'", err.message):
+                verb = "missing required field" if err.validator == "required" else "unknown field"
+                line_path = path if err.validator == "required" else (*path, name)
+                yield Problem(cat.name, cat.line_of(line_path), _where(cat, (*path, name)), verb)
+            continue
+        yield Problem(cat.name, cat.line_of(path), _where(cat, path), _schema_message(err, path))
+
+
+def _where(cat: Catalog, path: tuple[Any, ...]) -> str:
+    """``<id>.<field>...`` for a path inside an entry, the bare path otherwise."""
+    if len(path) >= 2 and path[0] == "papers" and isinstance(path[1], int):
+        entry = cat.data["papers"][path[1]]
+        pid = entry.get("id") if isinstance(entry, dict) and isinstance(entry.get("id"), str) else f"papers[{path[1]}]"
+        return ".".join([pid, *(str(x) for x in path[2:])])
+    return ".".join(str(x) for x in path)
 
 
 def _schema_message(err: Any, path: tuple[Any, ...]) -> str:
     fld = next((str(x) for x in reversed(path) if isinstance(x, str)), "")
     if err.validator == "enum":
-        section = FACET_FIELDS.get(fld, fld)
-        return f"unknown {section.rstrip('s').replace('_', ' ')} {err.instance!r} (allowed terms: snnkb/vocabulary.yaml)"
+        allowed = err.validator_value
+        where = f"one of {', '.join(allowed)}" if len(allowed) <= 10 else "terms in snnkb/vocabulary.yaml"
+        return f"unknown {_TERM_NAMES.get(fld, fld)} {err.instance!r} (allowed: {where})"
     if err.validator == "pattern" and fld in ("paper", "arxiv", "doi", "openreview", "code"):
         return f"URL must start with https:// and contain no spaces or quotes: {err.instance!r}"
-    if err.validator == "additionalProperties":
-        return f"unknown field(s): {err.message.split('(')[-1].rstrip(')')}"
-    if err.validator == "required":
-        return f"missing required field {err.message.split(chr(39))[1]!r}"
+    if err.validator == "pattern":
+        return f"{err.instance!r} does not have the required form {err.validator_value}"
     if err.validator in ("minimum", "maximum") and fld == "year":
         return f"year {err.instance} is outside the allowed range"
+    if err.validator == "type":
+        return f"must be {_JSON_TYPES.get(err.validator_value, err.validator_value)}, got {err.instance!r}"
     return err.message
 
 

@@ -1,7 +1,244 @@
-"""`snnkb verify`: execute the notebooks. (Placeholder.)"""
+"""`snnkb verify`: execute every paper's notebook in a fresh kernel and record what passed.
+
+A notebook is re-run only when its inputs change: the notebook text, the snnref modules it imports (followed
+transitively through their own imports, read with ast) and requirements.lock. The record is
+build/verification.json; executed notebooks are written as build/notebooks/<id>.ipynb.
+"""
+
+from __future__ import annotations
 
 import argparse
+import ast
+import datetime
+import hashlib
+import json
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from snnkb import REPO_ROOT
+
+BUILD = "build"
+REPORT = "verification.json"
+DEFAULT_TIMEOUT = 120  # seconds per cell: a hung cell fails its paper instead of hanging the run
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    notebook: Path
+
+
+def report_path(root: Path) -> Path:
+    return root / BUILD / REPORT
+
+
+def load_report(root: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(report_path(root).read_text("utf-8"))
+        return data if isinstance(data.get("papers"), dict) else {"papers": {}}
+    except (OSError, ValueError):
+        return {"papers": {}}
+
+
+# --- input hashing ----------------------------------------------------------------------------------------
+
+def _imported_snnref_modules(source: str) -> set[str]:
+    """Names of snnref modules a piece of Python source imports (``import snnref.x`` / ``from snnref.x import y``)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.split(".")[0] == "snnref")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] == "snnref":
+                found.add(node.module)
+                # `from snnref.pkg import module` imports a submodule, too.
+                found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+def _module_files(module: str, root: Path) -> list[Path]:
+    """The files that importing ``module`` executes: each package __init__ on the way, then the module."""
+    parts = module.split(".")
+    files = []
+    for i in range(1, len(parts) + 1):
+        base = root.joinpath(*parts[:i])
+        if (base / "__init__.py").is_file():
+            files.append(base / "__init__.py")
+        elif base.with_suffix(".py").is_file():
+            files.append(base.with_suffix(".py"))
+    return files
+
+
+def dependency_files(notebook_text: str, root: Path) -> list[Path]:
+    """Every snnref source file the notebook can execute, followed transitively."""
+    seen: set[Path] = set()
+    todo = list(_imported_snnref_modules(notebook_text))
+    while todo:
+        for path in _module_files(todo.pop(), root):
+            if path not in seen:
+                seen.add(path)
+                todo.extend(_imported_snnref_modules(path.read_text("utf-8")))
+    return sorted(seen)
+
+
+def inputs_hash(notebook: Path, root: Path) -> str:
+    """Content hash of everything that decides a notebook's outcome."""
+    text = notebook.read_text("utf-8")
+    h = hashlib.sha256()
+    files = [notebook, *dependency_files(text, root), root / "requirements.lock"]
+    for path in files:
+        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() if path.is_file() else b"<missing>")
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+# --- execution --------------------------------------------------------------------------------------------
+
+def execute(job: Job, root: Path, timeout: int) -> dict[str, Any]:
+    """Run one notebook in a fresh kernel; never raises: failures are returned as a record."""
+    import jupytext
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    start = time.perf_counter()
+    out = root / BUILD / "notebooks" / f"{job.id}.ipynb"
+    error = None
+    nb = None
+    try:
+        nb = jupytext.reads(job.notebook.read_text("utf-8"), fmt="py:percent")
+        client = NotebookClient(
+            nb, timeout=timeout, allow_errors=False, kernel_name="python3",
+            resources={"metadata": {"path": str(root)}},
+        )
+        client.execute()
+    except CellTimeoutError:
+        error = f"a cell ran longer than the {timeout} s timeout"
+    except DeadKernelError as exc:
+        error = f"the kernel died: {exc}"
+    except CellExecutionError as exc:
+        error = f"{exc.ename}: {exc.evalue}".strip() or str(exc)
+    except Exception as exc:  # a broken notebook file or kernel start must fail this paper, not the run
+        error = f"{type(exc).__name__}: {exc}"
+    seconds = round(time.perf_counter() - start, 2)
+    if nb is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, out)
+    return {"status": "failed" if error else "verified", "seconds": seconds, "error": error}
+
+
+def _jobs(root: Path, catalog: Path) -> tuple[list[Job], list[str]]:
+    """Notebook jobs from the catalog, and the ids whose notebook file is missing."""
+    from snnkb.catalog import load
+
+    cat = load(catalog)
+    if cat.problems:
+        raise SystemExit("\n".join(map(str, cat.problems)))
+    jobs, missing = [], []
+    for p in cat.papers:
+        nb = root / str(p.get("notebook", ""))
+        if p.get("notebook") and nb.is_file():
+            jobs.append(Job(str(p["id"]), nb))
+        else:
+            missing.append(str(p["id"]))
+    return jobs, missing
+
+
+def run(
+    root: Path = REPO_ROOT,
+    catalog: Path | None = None,
+    *,
+    jobs: int | None = None,
+    timeout: int = DEFAULT_TIMEOUT,
+    only: list[str] | None = None,
+    force: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Verify the catalog's notebooks (cached by inputs hash); returns and writes the report."""
+    catalog = catalog or root / "catalog.yaml"
+    all_jobs, missing = _jobs(root, catalog)
+    if only:
+        unknown = sorted(set(only) - {j.id for j in all_jobs} - set(missing))
+        if unknown:
+            raise SystemExit(f"unknown paper id(s): {', '.join(unknown)}")
+    previous = load_report(root)["papers"]
+    papers: dict[str, Any] = {}
+    todo: list[tuple[Job, str]] = []
+    for job in all_jobs:
+        digest = inputs_hash(job.notebook, root)
+        old = previous.get(job.id, {})
+        selected = not only or job.id in only
+        fresh = (old.get("inputs_hash") == digest and old.get("status") == "verified"
+                 and (root / BUILD / "notebooks" / f"{job.id}.ipynb").is_file())
+        if selected and (force or not fresh):
+            todo.append((job, digest))
+        elif old:
+            papers[job.id] = old
+    for pid in missing:
+        papers[pid] = {"status": "missing", "seconds": 0.0, "error": "notebook file not found", "inputs_hash": None,
+                       "date": None}
+    if todo:
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        bar = _progress(len(todo), progress)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(execute, job, root, timeout): (job, digest) for job, digest in todo}
+            for fut in as_completed(futures):
+                job, digest = futures[fut]
+                record = fut.result()
+                record["inputs_hash"] = digest
+                record["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+                papers[job.id] = record
+                bar.set_postfix_str(f"{job.id}: {record['status']}", refresh=False)
+                bar.update(1)
+        bar.close()
+    report = {"papers": dict(sorted(papers.items()))}
+    path = report_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    os.replace(tmp, path)
+    report["executed"] = [job.id for job, _ in todo]
+    return report
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="verify", unit="nb", disable=not enabled, file=sys.stderr)
+
+
+def _main(args: argparse.Namespace) -> int:
+    report = run(args.root, args.catalog, jobs=args.jobs, timeout=args.timeout, only=args.only or None,
+                 force=args.force, progress=not args.quiet)
+    papers = report["papers"]
+    executed = report["executed"]
+    bad = {pid: r for pid, r in papers.items() if r["status"] != "verified"}
+    verified = len(papers) - len(bad)
+    print(f"verify: {verified}/{len(papers)} verified; executed {len(executed)}, "
+          f"{len(papers) - len(executed) - len([b for b in bad if b not in executed])} unchanged (cached)")
+    for pid, r in bad.items():
+        print(f"  {r['status'].upper()} {pid}: {r['error']}", file=sys.stderr)
+    return 1 if bad else 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `verify` subcommand."""
+    p = sub.add_parser("verify", help="execute the notebooks (cached by content hash); write build/verification.json")
+    p.add_argument("only", nargs="*", metavar="ID", help="verify only these papers")
+    p.add_argument("--root", type=Path, default=REPO_ROOT)
+    p.add_argument("--catalog", type=Path, default=None)
+    p.add_argument("-j", "--jobs", type=int, default=None, help="notebooks run at once (default: CPU cores)")
+    p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds allowed per cell")
+    p.add_argument("--force", action="store_true", help="ignore the cache and run again")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_main)

@@ -1,0 +1,57 @@
+# The two commands: `make serve` and `make test`. Everything installs into .venv on first use.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SNNKB := $(BIN)/snnkb
+TORCH := torch==2.13.0   # the CPU wheel on this machine's disk; an unpinned torch would pull a CUDA build
+JOBS ?=
+ARGS ?=
+
+.PHONY: help install lock validate verify site serve test test-unit test-browser clean
+
+help:
+	@echo "make serve   verify notebooks (cached), build the three-language site, serve it on http://127.0.0.1:8000"
+	@echo "make test    install, then run the whole suite (validation, unit, notebooks, strict site build, browser)"
+	@echo "make verify  execute changed notebooks only;   make site   build into build/site"
+	@echo "make lock    re-pin requirements.lock from requirements.in"
+
+# Installs torch alone first (so nothing else can drag in a CUDA build), then the locked rest.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check "$(strip $(TORCH))"
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+lock: $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements.in
+	{ head -n 2 requirements.lock; $(BIN)/pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+validate: $(VENV)/.installed
+	$(SNNKB) validate
+
+verify: $(VENV)/.installed
+	$(SNNKB) verify $(if $(JOBS),-j $(JOBS)) $(ARGS)
+
+site: install
+	$(SNNKB) site
+
+serve: install
+	$(SNNKB) verify $(if $(JOBS),-j $(JOBS)) || echo "some notebooks failed: their pages show it"
+	$(SNNKB) site --serve
+
+test: install
+	$(SNNKB) schema --check
+	$(SNNKB) validate
+	$(BIN)/python -m pytest tests $(ARGS)
+
+clean:
+	rm -rf build

@@ -1,0 +1,1 @@
+"""Fixture package: validation resolves impl paths against this tree."""
