@@ -1,0 +1,84 @@
+"""The notebook runner: per-paper outcomes, assertion messages, timeouts, the content-hash cache."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from snnkb import REPO_ROOT
+from snnkb.verify import dependency_files, inputs_hash, run
+
+HEADER = "# %% [markdown]\n# fixture notebook\n\n# %%\n"
+NOTEBOOKS = {
+    "good2020pass": "x = 3\nassert x * 2 == 6, 'arithmetic'\nprint('fine')\n",
+    "bad2020assert": "assert 1 + 1 == 3, 'leak factor is wrong: expected 0.6, got 0.4'\n",
+    "slow2020hang": "import time\ntime.sleep(30)\n",
+}
+
+
+def _entry(pid: str) -> str:
+    return textwrap.dedent(f"""\
+      - id: {pid}
+        notebook: notebooks/{pid}.py
+    """)
+
+
+@pytest.fixture()
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "notebooks").mkdir()
+    for pid, code in NOTEBOOKS.items():
+        (tmp_path / "notebooks" / f"{pid}.py").write_text(HEADER + code, "utf-8")
+    ids = sorted([*NOTEBOOKS, "gone2020missing"])
+    (tmp_path / "catalog.yaml").write_text("papers:\n" + "".join(_entry(i) for i in ids), "utf-8")
+    shutil.copy(REPO_ROOT / "requirements.lock", tmp_path / "requirements.lock")
+    return tmp_path
+
+
+def test_outcomes_errors_and_cache(root: Path):
+    report = run(root, jobs=2, timeout=5, progress=False)
+    papers = report["papers"]
+    assert papers["good2020pass"]["status"] == "verified"
+    assert papers["bad2020assert"]["status"] == "failed"
+    assert "AssertionError: leak factor is wrong" in papers["bad2020assert"]["error"]
+    assert papers["slow2020hang"]["status"] == "failed"
+    assert "timeout" in papers["slow2020hang"]["error"]
+    assert papers["gone2020missing"]["status"] == "missing"
+    executed = json.loads((root / "build" / "notebooks" / "good2020pass.ipynb").read_text("utf-8"))
+    outputs = [o for c in executed["cells"] for o in c.get("outputs", [])]
+    assert any("fine" in "".join(o.get("text", "")) for o in outputs)
+    on_disk = json.loads((root / "build" / "verification.json").read_text("utf-8"))
+    assert on_disk["papers"] == papers
+
+    # Nothing changed: the verified paper is not executed again; failed ones are retried.
+    again = run(root, jobs=2, timeout=5, progress=False)
+    assert "good2020pass" not in again["executed"]
+    assert again["papers"]["good2020pass"] == papers["good2020pass"]
+
+    # Editing the notebook re-runs it.
+    nb = root / "notebooks" / "good2020pass.py"
+    nb.write_text(nb.read_text("utf-8") + "y = 1\n", "utf-8")
+    third = run(root, jobs=1, timeout=5, only=["good2020pass"], progress=False)
+    assert third["executed"] == ["good2020pass"]
+
+
+def test_hash_follows_imported_snnref_modules(tmp_path: Path):
+    pkg = tmp_path / "snnref" / "family"
+    pkg.mkdir(parents=True)
+    (tmp_path / "snnref" / "__init__.py").write_text("", "utf-8")
+    (pkg / "__init__.py").write_text("", "utf-8")
+    (tmp_path / "snnref" / "core.py").write_text("A = 1\n", "utf-8")
+    (pkg / "method.py").write_text("from snnref.core import A\n", "utf-8")
+    (tmp_path / "snnref" / "unrelated.py").write_text("B = 2\n", "utf-8")
+    nb = tmp_path / "nb.py"
+    nb.write_text("from snnref.family import method\n", "utf-8")
+    deps = {p.relative_to(tmp_path).as_posix() for p in dependency_files(nb.read_text("utf-8"), tmp_path)}
+    assert deps == {"snnref/__init__.py", "snnref/family/__init__.py", "snnref/family/method.py", "snnref/core.py"}
+    before = inputs_hash(nb, tmp_path)
+    (tmp_path / "snnref" / "unrelated.py").write_text("B = 3\n", "utf-8")
+    assert inputs_hash(nb, tmp_path) == before  # an unrelated module does not invalidate the cache
+    (tmp_path / "snnref" / "core.py").write_text("A = 2\n", "utf-8")
+    assert inputs_hash(nb, tmp_path) != before  # a transitively imported core module does
