@@ -1,4 +1,7 @@
-"""`snnkb verify`: execute every paper's notebook in a fresh kernel and record what passed.
+"""`snnkb verify`: execute every paper's notebook and record what passed.
+
+By default each notebook runs in a fresh fork of a warm process (see snnkb.warm); ``--fresh-kernels`` runs each in
+a new Jupyter kernel through nbclient instead, for comparison and as a fallback.
 
 A notebook is re-run only when its inputs change: the notebook text, the snnref modules it imports (followed
 transitively through their own imports, read with ast) and requirements.lock. The record is
@@ -137,6 +140,25 @@ def execute(job: Job, root: Path, timeout: int) -> dict[str, Any]:
     return {"status": "failed" if error else "verified", "seconds": seconds, "error": error}
 
 
+def _execute_all(jobs: list[Job], root: Path, timeout: int, workers: int, fresh_kernels: bool):
+    """Yield (id, record) as notebooks finish; executed notebooks are written under build/notebooks/."""
+    if fresh_kernels:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(execute, job, root, timeout): job for job in jobs}
+            for fut in as_completed(futures):
+                yield futures[fut].id, fut.result()
+        return
+    from snnkb import warm
+
+    warm.preload()
+    out_dir = root / BUILD / "notebooks"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for pid, record, nb_json in warm.run_many([(j.id, j.notebook) for j in jobs], root, timeout, workers):
+        if nb_json is not None:
+            (out_dir / f"{pid}.ipynb").write_text(nb_json, "utf-8")
+        yield pid, record
+
+
 def _jobs(root: Path, catalog: Path) -> tuple[list[Job], list[str]]:
     """Notebook jobs from the catalog, and the ids whose notebook file is missing."""
     from snnkb.catalog import load
@@ -163,6 +185,7 @@ def run(
     only: list[str] | None = None,
     force: bool = False,
     progress: bool = True,
+    fresh_kernels: bool = False,
 ) -> dict[str, Any]:
     """Verify the catalog's notebooks (cached by inputs hash); returns and writes the report."""
     catalog = catalog or root / "catalog.yaml"
@@ -190,16 +213,13 @@ def run(
     if todo:
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
         bar = _progress(len(todo), progress)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(execute, job, root, timeout): (job, digest) for job, digest in todo}
-            for fut in as_completed(futures):
-                job, digest = futures[fut]
-                record = fut.result()
-                record["inputs_hash"] = digest
-                record["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-                papers[job.id] = record
-                bar.set_postfix_str(f"{job.id}: {record['status']}", refresh=False)
-                bar.update(1)
+        digests = {job.id: digest for job, digest in todo}
+        for pid, record in _execute_all([job for job, _ in todo], root, timeout, workers, fresh_kernels):
+            record["inputs_hash"] = digests[pid]
+            record["date"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+            papers[pid] = record
+            bar.set_postfix_str(f"{pid}: {record['status']}", refresh=False)
+            bar.update(1)
         bar.close()
     report = {"papers": dict(sorted(papers.items()))}
     path = report_path(root)
@@ -219,13 +239,14 @@ def _progress(total: int, enabled: bool) -> Any:
 
 def _main(args: argparse.Namespace) -> int:
     report = run(args.root, args.catalog, jobs=args.jobs, timeout=args.timeout, only=args.only or None,
-                 force=args.force, progress=not args.quiet)
+                 force=args.force, progress=not args.quiet, fresh_kernels=args.fresh_kernels)
     papers = report["papers"]
     executed = report["executed"]
     bad = {pid: r for pid, r in papers.items() if r["status"] != "verified"}
     verified = len(papers) - len(bad)
-    print(f"verify: {verified}/{len(papers)} verified; executed {len(executed)}, "
-          f"{len(papers) - len(executed) - len([b for b in bad if b not in executed])} unchanged (cached)")
+    missing = sum(r["status"] == "missing" for r in papers.values())
+    cached = len(papers) - len(executed) - missing
+    print(f"verify: {verified}/{len(papers)} verified; executed {len(executed)}, unchanged (cached) {cached}")
     for pid, r in bad.items():
         print(f"  {r['status'].upper()} {pid}: {r['error']}", file=sys.stderr)
     return 1 if bad else 0
@@ -240,5 +261,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-j", "--jobs", type=int, default=None, help="notebooks run at once (default: CPU cores)")
     p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds allowed per cell")
     p.add_argument("--force", action="store_true", help="ignore the cache and run again")
+    p.add_argument("--fresh-kernels", action="store_true",
+                   help="run each notebook in a new Jupyter kernel (nbclient) instead of a fork of a warm process")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_main)

@@ -38,8 +38,9 @@ def root(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_outcomes_errors_and_cache(root: Path):
-    report = run(root, jobs=2, timeout=5, progress=False)
+@pytest.mark.parametrize("fresh", [False, True], ids=["warm", "fresh-kernels"])
+def test_outcomes_errors_and_cache(root: Path, fresh: bool):
+    report = run(root, jobs=2, timeout=5, progress=False, fresh_kernels=fresh)
     papers = report["papers"]
     assert papers["good2020pass"]["status"] == "verified"
     assert papers["bad2020assert"]["status"] == "failed"
@@ -82,3 +83,49 @@ def test_hash_follows_imported_snnref_modules(tmp_path: Path):
     assert inputs_hash(nb, tmp_path) == before  # an unrelated module does not invalidate the cache
     (tmp_path / "snnref" / "core.py").write_text("A = 2\n", "utf-8")
     assert inputs_hash(nb, tmp_path) != before  # a transitively imported core module does
+
+
+def _catalog(root: Path, notebooks: dict[str, str]) -> None:
+    (root / "notebooks").mkdir(exist_ok=True)
+    for pid, code in notebooks.items():
+        (root / "notebooks" / f"{pid}.py").write_text(HEADER + code, "utf-8")
+    (root / "catalog.yaml").write_text("papers:\n" + "".join(_entry(i) for i in sorted(notebooks)), "utf-8")
+
+
+def test_warm_runner_isolates_notebooks_and_survives_crashes(tmp_path: Path):
+    _catalog(tmp_path, {
+        "a2020pollute": "import builtins, torch\nbuiltins.POLLUTED = True\ntorch.add = None\nLEAK = 1\n",
+        "b2020clean": ("import builtins, torch\nassert not hasattr(builtins, 'POLLUTED')\n"
+                       "assert torch.add is not None and 'LEAK' not in globals()\n"),
+        "c2020crash": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n",
+        "d2020exit": "import os\nos._exit(3)\n",
+        "e2020newimport": "import sklearn.datasets\nassert sklearn.datasets.load_digits().data.shape == (1797, 64)\n",
+    })
+    papers = run(tmp_path, jobs=1, timeout=20, progress=False)["papers"]
+    assert papers["a2020pollute"]["status"] == "verified"
+    assert papers["b2020clean"]["status"] == "verified", papers["b2020clean"]["error"]
+    assert papers["c2020crash"]["status"] == "failed"
+    assert "SIGKILL" in papers["c2020crash"]["error"]
+    assert papers["d2020exit"]["status"] == "failed"
+    assert "status 3" in papers["d2020exit"]["error"]
+    assert papers["e2020newimport"]["status"] == "verified", papers["e2020newimport"]["error"]
+
+
+def test_warm_outputs_match_a_fresh_kernel(tmp_path: Path):
+    code = ("import torch\nimport matplotlib.pyplot as plt\nprint('hello')\nprint('world')\n"
+            "x = torch.arange(3, dtype=torch.float64)\n"
+            "fig, ax = plt.subplots(figsize=(3, 2))\nax.plot(x.numpy(), x.numpy() ** 2)\nplt.show()\n"
+            "x.sum().item()\n")
+    _catalog(tmp_path, {"f2020same": code})
+    outputs = {}
+    for fresh in (False, True):
+        run(tmp_path, jobs=1, timeout=60, progress=False, force=True, fresh_kernels=fresh)
+        nb = json.loads((tmp_path / "build" / "notebooks" / "f2020same.ipynb").read_text("utf-8"))
+        cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        outputs[fresh] = [(o["output_type"], o.get("name"), "".join(o.get("text", "")),
+                           {k: "".join(v) if isinstance(v, list) else v for k, v in o.get("data", {}).items()})
+                          for c in cells for o in c["outputs"]]
+        assert nb["metadata"]["language_info"]["name"] == "python"
+    assert outputs[False] == outputs[True]
+    kinds = [o[0] for o in outputs[False]]
+    assert kinds == ["stream", "display_data", "execute_result"]
