@@ -42,6 +42,26 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _translations(args: argparse.Namespace) -> int:
+    from snnkb.catalog import load
+    from snnkb.translations import TRANSLATED, coverage, status
+
+    cat = load(args.catalog)
+    if cat.problems:
+        print("\n".join(map(str, cat.problems)), file=sys.stderr)
+        return 1
+    for i, entry in enumerate(cat.papers):
+        for lang in TRANSLATED:
+            state = status(entry, lang)
+            if state != "current":
+                print(f"{cat.name}:{cat.line_of(('papers', i, 'notes'))}: {entry.get('id')}.notes.{lang}: {state}")
+    for lang, counts in coverage(cat.papers).items():
+        total = sum(counts.values()) or 1
+        print(f"{lang}: {counts['current']}/{total} current ({100 * counts['current'] // total}%), "
+              f"{counts['stale']} stale, {counts['missing']} missing")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="snnkb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--root", type=Path, default=REPO_ROOT, help="repository holding snnref/, notebooks/, papers/")
     p.add_argument("--no-orphans", action="store_true", help="skip the orphan-notebook check (partial catalogs)")
     p.set_defaults(func=_validate)
+
+    p = sub.add_parser("translations", help="list stale and missing Chinese/Japanese notes, and coverage")
+    p.add_argument("catalog", nargs="?", type=Path, default=REPO_ROOT / "catalog.yaml")
+    p.set_defaults(func=_translations)
 
     p = sub.add_parser("schema", help="print, write or check schema/catalog.schema.json")
     g = p.add_mutually_exclusive_group()

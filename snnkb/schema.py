@@ -52,6 +52,11 @@ def build_schema() -> dict[str, Any]:
                 "type": "object", "additionalProperties": False, "required": ["en"],
                 "properties": {"en": _text(2000), "zh": _text(2000), "ja": _text(2000)},
             },
+            "translated_from": {
+                "type": "object", "additionalProperties": False,
+                "description": "per language, note_hash() of the English note the translation was made from",
+                "properties": {lang: {"type": "string", "pattern": "^[0-9a-f]{8}$"} for lang in ("zh", "ja")},
+            },
             "equation": _text(2000),
             "impl": {"type": "string",
                      "pattern": r"^snnref(\.[a-z_][a-z0-9_]*)+(:[A-Za-z_][A-Za-z0-9_]*)?$"},

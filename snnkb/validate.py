@@ -14,6 +14,8 @@ from jsonschema import Draft202012Validator
 
 from snnkb.catalog import Catalog, Problem, load
 from snnkb.schema import build_schema
+from snnkb.translations import TRANSLATED, note_hash
+from snnkb.translations import status as translation_status
 from snnkb.vocabulary import FACET_FIELDS
 
 # Raw HTML (a tag, comment or entity-looking tag start), attribute lists ({: .cls onclick=...}) and script URLs.
@@ -94,6 +96,11 @@ def _check(cat: Catalog, root: Path, check_orphans: bool) -> Iterator[Problem]:
             if isinstance(dep, str) and dep not in ids:
                 yield problem("builds_on", f"unknown paper id {dep!r}", "builds_on", j)
         yield from _unfinished(p, pid, cat, i, root)
+        for lang in TRANSLATED:
+            if isinstance(p.get("notes"), dict) and translation_status(p, lang) == "stale":
+                yield problem(f"notes.{lang}", "translation may be out of date: the English note changed since it was "
+                              f"translated (update it, then set translated_from.{lang}: {note_hash(p['notes'].get('en', ''))})",
+                              "notes", lang, severity="warning")
 
     str_ids = [x for x in ids if isinstance(x, str)]
     for i in range(1, len(str_ids)):

@@ -70,3 +70,13 @@ def test_schema_file_is_in_step_with_vocabulary():
     from snnkb.schema import SCHEMA_PATH, schema_text
 
     assert SCHEMA_PATH.read_text("utf-8") == schema_text(), "run `snnkb schema --write`"
+
+
+def test_stale_translation_is_a_warning_not_an_error():
+    fixture = DATA / "warn_stale_translation.yaml"
+    problems = validate(fixture, root=DATA)
+    assert [str(p) for p in problems] == fixture.with_suffix(".expected").read_text("utf-8").splitlines()
+    assert problems and all(p.severity == "warning" for p in problems)
+    proc = subprocess.run([sys.executable, "-m", "snnkb.cli", "validate", str(fixture), "--root", str(DATA)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "translation may be out of date" in proc.stderr
