@@ -61,7 +61,7 @@ def build_schema() -> dict[str, Any]:
             "impl": {"type": "string",
                      "pattern": r"^snnref(\.[a-z_][a-z0-9_]*)+(:[A-Za-z_][A-Za-z0-9_]*)?$"},
             "notebook": {"type": "string", "pattern": r"^notebooks/[a-z0-9-]+\.py$"},
-            "sources": {"type": "array", "minItems": 1, "uniqueItems": True,
+            "sources": {"type": "array", "uniqueItems": True,
                         "items": {"type": "string", "pattern": SEED_FILE}},
             "source_conflicts": {
                 "type": "array",

@@ -97,7 +97,8 @@ def _check(cat: Catalog, root: Path, check_orphans: bool) -> Iterator[Problem]:
                 yield problem("builds_on", f"unknown paper id {dep!r}", "builds_on", j)
         yield from _unfinished(p, pid, cat, i, root)
         for lang in TRANSLATED:
-            if isinstance(p.get("notes"), dict) and translation_status(p, lang) == "stale":
+            notes = p.get("notes") if isinstance(p.get("notes"), dict) else {}
+            if UNFINISHED not in str(notes) and translation_status(p, lang) == "stale":
                 yield problem(f"notes.{lang}", "translation may be out of date: the English note changed since it was "
                               f"translated (update it, then set translated_from.{lang}: {note_hash(p['notes'].get('en', ''))})",
                               "notes", lang, severity="warning")
@@ -133,6 +134,8 @@ def _schema_problems(cat: Catalog) -> Iterator[Problem]:
     validator = Draft202012Validator(build_schema())
     for err in sorted(validator.iter_errors(cat.data), key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(err.absolute_path)
+        if isinstance(err.instance, str) and UNFINISHED in err.instance:
+            continue  # a scaffold placeholder: reported once, as unfinished, by _unfinished()
         if err.validator in ("required", "additionalProperties"):
             # One problem per named property, located at that property (or at its mapping when missing).
             for name in re.findall(r"'([^']+)'", err.message):
