@@ -237,8 +237,73 @@ def _progress(total: int, enabled: bool) -> Any:
     return tqdm(total=total, desc="verify", unit="nb", disable=not enabled, file=sys.stderr)
 
 
+def changed_files(root: Path, ref: str) -> set[str]:
+    """Repository paths changed since ``ref``: committed, uncommitted and untracked."""
+    import subprocess
+
+    def git(*cmd: str) -> list[str]:
+        proc = subprocess.run(["git", *cmd], cwd=root, capture_output=True, text=True)
+        if proc.returncode:
+            raise SystemExit(f"git {' '.join(cmd)} failed: {proc.stderr.strip()}")
+        return proc.stdout.splitlines()
+
+    return set(git("diff", "--name-only", ref)) | set(git("ls-files", "--others", "--exclude-standard"))
+
+
+def affected(root: Path, jobs: list[Job], changed: set[str]) -> list[str]:
+    """Ids whose notebook or any snnref file it imports is among ``changed`` (all of them if the lock changed)."""
+    if "requirements.lock" in changed:
+        return [j.id for j in jobs]
+    out = []
+    for job in jobs:
+        files = [job.notebook, *dependency_files(job.notebook.read_text("utf-8"), root)]
+        if any(f.relative_to(root).as_posix() in changed for f in files):
+            out.append(job.id)
+    return out
+
+
+def shard(ids: list[str], spec: str) -> list[str]:
+    """The k-th of N round-robin slices of the sorted ids, for ``spec`` = "k/N" (1-based)."""
+    try:
+        k, n = (int(x) for x in spec.split("/"))
+        if not 1 <= k <= n:
+            raise ValueError
+    except ValueError:
+        raise SystemExit(f"--shard must be k/N with 1 <= k <= N, got {spec!r}") from None
+    return [pid for i, pid in enumerate(sorted(ids)) if i % n == k - 1]
+
+
+def merge_reports(paths: list[Path], out: Path) -> dict[str, Any]:
+    """Combine shard reports: for each paper, the most recent record."""
+    papers: dict[str, Any] = {}
+    for path in paths:
+        for pid, record in json.loads(path.read_text("utf-8"))["papers"].items():
+            if pid not in papers or (record.get("date") or "") > (papers[pid].get("date") or ""):
+                papers[pid] = record
+    report = {"papers": dict(sorted(papers.items()))}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    return report
+
+
 def _main(args: argparse.Namespace) -> int:
-    report = run(args.root, args.catalog, jobs=args.jobs, timeout=args.timeout, only=args.only or None,
+    if args.merge:
+        report = merge_reports(args.merge, report_path(args.root))
+        print(f"merged {len(args.merge)} report(s): {len(report['papers'])} papers")
+        return 0
+    only = list(args.only)
+    if args.changed_since or args.shard:
+        catalog_jobs, _ = _jobs(args.root, args.catalog or args.root / "catalog.yaml")
+        ids = [j.id for j in catalog_jobs]
+        if args.changed_since:
+            ids = affected(args.root, catalog_jobs, changed_files(args.root, args.changed_since))
+        if args.shard:
+            ids = shard(ids, args.shard)
+        only = [pid for pid in ids if not only or pid in only]
+        print(f"verify: {len(only)} selected paper(s)" + (f": {', '.join(only)}" if len(only) <= 12 else ""))
+        if not only:
+            return 0
+    report = run(args.root, args.catalog, jobs=args.jobs, timeout=args.timeout, only=only or None,
                  force=args.force, progress=not args.quiet, fresh_kernels=args.fresh_kernels)
     papers = report["papers"]
     executed = report["executed"]
@@ -261,6 +326,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-j", "--jobs", type=int, default=None, help="notebooks run at once (default: CPU cores)")
     p.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds allowed per cell")
     p.add_argument("--force", action="store_true", help="ignore the cache and run again")
+    p.add_argument("--changed-since", metavar="REF", help="only papers whose notebook or snnref inputs changed since REF")
+    p.add_argument("--shard", metavar="K/N", help="only the K-th of N slices of the papers (for a CI matrix)")
+    p.add_argument("--merge", nargs="+", type=Path, metavar="REPORT",
+                   help="combine shard reports into build/verification.json instead of running")
     p.add_argument("--fresh-kernels", action="store_true",
                    help="run each notebook in a new Jupyter kernel (nbclient) instead of a fork of a warm process")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -129,3 +129,34 @@ def test_warm_outputs_match_a_fresh_kernel(tmp_path: Path):
     assert outputs[False] == outputs[True]
     kinds = [o[0] for o in outputs[False]]
     assert kinds == ["stream", "display_data", "execute_result"]
+
+
+def test_shards_partition_and_merge(tmp_path: Path):
+    from snnkb.verify import merge_reports, shard
+
+    ids = [f"p{i:02d}" for i in range(10)]
+    slices = [shard(ids, f"{k}/3") for k in (1, 2, 3)]
+    assert sorted(sum(slices, [])) == ids and all(slices)
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps({"papers": {"x": {"status": "failed", "date": "2026-01-01T00:00:00+00:00"}}}))
+    b.write_text(json.dumps({"papers": {"x": {"status": "verified", "date": "2026-01-02T00:00:00+00:00"},
+                                        "y": {"status": "verified", "date": "2026-01-02T00:00:00+00:00"}}}))
+    merged = merge_reports([a, b], tmp_path / "out" / "verification.json")
+    assert merged["papers"]["x"]["status"] == "verified" and set(merged["papers"]) == {"x", "y"}
+
+
+def test_affected_follows_dependencies(tmp_path: Path):
+    from snnkb.verify import Job, affected
+
+    (tmp_path / "snnref").mkdir()
+    (tmp_path / "snnref" / "__init__.py").write_text("")
+    (tmp_path / "snnref" / "core.py").write_text("A = 1\n")
+    (tmp_path / "notebooks").mkdir()
+    uses = tmp_path / "notebooks" / "uses.py"
+    uses.write_text("from snnref.core import A\n")
+    plain = tmp_path / "notebooks" / "plain.py"
+    plain.write_text("x = 1\n")
+    jobs = [Job("uses", uses), Job("plain", plain)]
+    assert affected(tmp_path, jobs, {"snnref/core.py"}) == ["uses"]
+    assert affected(tmp_path, jobs, {"notebooks/plain.py"}) == ["plain"]
+    assert affected(tmp_path, jobs, {"requirements.lock"}) == ["uses", "plain"]
