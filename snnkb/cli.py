@@ -83,9 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=_schema)
 
     # Subcommands that live beside the code they drive; each module has register(sub).
-    from snnkb import new, site, verify
+    from snnkb import mutate, new, site, verify
 
-    for module in (verify, site, new):
+    for module in (verify, site, new, mutate):
         module.register(sub)
 
     args = parser.parse_args(argv)

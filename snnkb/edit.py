@@ -19,7 +19,8 @@ from snnkb.catalog import load
 
 #: Canonical key order of an entry (the schema's order).
 KEY_ORDER = ["id", "title", "authors", "venue", "year", "categories", "paradigm", "neuron_models", "datasets",
-             "links", "notes", "translated_from", "equation", "impl", "notebook", "sources", "source_conflicts", "builds_on"]
+             "links", "notes", "translated_from", "equation", "impl", "notebook", "sources", "source_conflicts", "builds_on",
+             "equivalent_mutants"]
 _FLOW_LISTS = {"authors", "categories", "neuron_models", "datasets", "sources", "builds_on"}
 _LINK_ORDER = ["paper", "arxiv", "doi", "openreview", "code"]
 _NOTE_ORDER = ["en", "zh", "ja"]

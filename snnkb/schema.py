@@ -76,6 +76,12 @@ def build_schema() -> dict[str, Any]:
                     },
                 },
             },
+            "equivalent_mutants": {
+                "type": "array",
+                "description": "mutants `snnkb mutate` reports as surviving that cannot change the paper's result",
+                "items": {"type": "object", "additionalProperties": False, "required": ["id", "reason"],
+                          "properties": {"id": _text(200), "reason": _text(300)}},
+            },
             "builds_on": {"type": "array", "uniqueItems": True,
                           "items": {"type": "string", "pattern": ID_PATTERN}},
         },

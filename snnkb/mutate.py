@@ -1,0 +1,463 @@
+"""`snnkb mutate`: does each notebook fail when its implementation is wrong?
+
+For each paper, mutants are made of the code its notebook exercises: every function of the paper's ``impl`` module,
+and the functions it (or the notebook) imports from other snnref modules, followed through their own calls. Each
+mutant is one small AST change of a kind that real SNN bugs are made of (see OPERATORS). The notebook's code cells
+run against each mutant in a fresh fork of one warm process per paper (torch imported once), with a timeout.
+
+Outcomes: killed by an assertion, killed by an error (weaker evidence, counted apart), timed out, or survived.
+A survivor is either killed by a stronger claim in the notebook, or listed in the catalog entry's
+``equivalent_mutants`` with a reason a reviewer can check.
+
+Why not mutmut or cosmic-ray: both drive a test *command* per mutant (mutmut through a pytest suite and source
+trampolines, cosmic-ray through a session database and a new process per mutant); here the "test" is a notebook
+that should run inside one warm process per paper, so a ~200-line AST mutator is the smaller fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import hashlib
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from snnkb import REPO_ROOT
+
+MAX_MUTANTS = 40  # per paper: a deterministic, evenly spread sample when there are more
+MIN_MUTANTS = 8
+GATE = 0.90
+TOOL_VERSION = "1"
+_SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}
+_BOUNDARY = {ast.GtE: ast.Gt, ast.Gt: ast.GtE, ast.LtE: ast.Lt, ast.Lt: ast.LtE}
+OPERATORS = ("arith-swap", "compare-boundary", "constant", "sign-flip", "drop-term", "swap-args", "detach",
+             "time-shift")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str          # stable: <file>:<line>:<col>:<operator>[:<variant>]
+    file: str
+    line: int
+    operator: str
+    before: str
+    after: str
+
+
+# --- which code to mutate ---------------------------------------------------------------------------------
+
+def _module_path(module: str, root: Path) -> Path | None:
+    base = root.joinpath(*module.split("."))
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _imports_from_snnref(tree: ast.AST) -> list[tuple[str, str]]:
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("snnref") and node.level == 0:
+            out += [(node.module, a.name) for a in node.names]
+    return out
+
+
+def _top_defs(tree: ast.Module) -> dict[str, ast.AST]:
+    return {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+
+
+def target_functions(impl: str, notebook_text: str, root: Path) -> dict[Path, set[str]]:
+    """file -> names of the top-level functions/classes whose bodies are mutated."""
+    module = impl.split(":")[0]
+    own = _module_path(module, root)
+    targets: dict[Path, set[str]] = {}
+    if own is None:
+        return targets
+    own_tree = ast.parse(own.read_text("utf-8"))
+    targets[own] = set(_top_defs(own_tree))
+    todo = _imports_from_snnref(own_tree) + _imports_from_snnref(ast.parse(notebook_text))
+    seen: set[tuple[str, str]] = set()
+    while todo:
+        mod, name = todo.pop()
+        if (mod, name) in seen:
+            continue
+        seen.add((mod, name))
+        path = _module_path(mod, root)
+        if path is None:  # `from snnref.pkg import module`: the whole submodule
+            sub = _module_path(f"{mod}.{name}", root)
+            if sub is not None and sub != own:
+                targets.setdefault(sub, set()).update(_top_defs(ast.parse(sub.read_text("utf-8"))))
+            continue
+        defs = _top_defs(ast.parse(path.read_text("utf-8")))
+        if name not in defs:
+            continue
+        targets.setdefault(path, set()).add(name)
+        # Follow calls to other functions of the same file (e.g. lif_step -> lif_charge, fire, reset).
+        called = {n.func.id for n in ast.walk(defs[name]) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        todo += [(mod, c) for c in called if c in defs]
+    return targets
+
+
+# --- mutation operators -----------------------------------------------------------------------------------
+
+def _is_validation(node: ast.AST) -> bool:
+    """`if <bad argument>: raise ...` checks parameters, not the paper's equation."""
+    return isinstance(node, ast.If) and all(isinstance(s, ast.Raise) for s in node.body)
+
+
+def _candidates(fn: ast.AST) -> Iterator[tuple[ast.AST, str, int]]:
+    """(node, operator, variant) for every mutation point inside a function or class body."""
+    skip: set[int] = set()
+    for node in ast.walk(fn):
+        if _is_validation(node) or isinstance(node, (ast.Raise, ast.JoinedStr, ast.Assert)):
+            skip.update(id(n) for n in ast.walk(node))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for n in [*node.args.defaults, *node.args.kw_defaults, node.returns, *[a.annotation for a in
+                      [*node.args.args, *node.args.kwonlyargs, *node.args.posonlyargs]]]:
+                if n is not None:
+                    skip.update(id(m) for m in ast.walk(n))
+            if node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant):
+                skip.add(id(node.body[0].value))
+        if isinstance(node, ast.AnnAssign) and node.annotation is not None:
+            skip.update(id(m) for m in ast.walk(node.annotation))
+    for node in ast.walk(fn):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.BinOp) and type(node.op) in _SWAP:
+            yield node, "arith-swap", 0
+            if isinstance(node.op, (ast.Add, ast.Sub)):
+                yield node, "drop-term", 0
+                yield node, "drop-term", 1
+        elif isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _BOUNDARY:
+            yield node, "compare-boundary", 0
+        elif isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            yield node, "constant", 0
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            yield node, "sign-flip", 0
+        elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "detach":
+                yield node, "detach", 0
+            elif len(node.args) >= 2 and not any(isinstance(a, ast.Starred) for a in node.args[:2]):
+                yield node, "swap-args", 0
+        elif isinstance(node, ast.Subscript) and _time_index(node.slice):
+            yield node, "time-shift", 0
+        elif isinstance(node, ast.Return) and node.value is not None and not _in_backward(fn, node):
+            yield node, "detach", 1
+
+
+def _in_backward(fn: ast.AST, node: ast.AST) -> bool:
+    """Gradients returned by an autograd backward carry no graph: detaching them changes nothing."""
+    for f in ast.walk(fn):
+        if isinstance(f, ast.FunctionDef) and f.name == "backward" and any(n is node for n in ast.walk(f)):
+            return True
+    return False
+
+
+def _time_index(index: ast.AST) -> bool:
+    return isinstance(index, ast.Name) and index.id in ("t", "step", "k", "i", "n")
+
+
+def _mutate(node: ast.AST, operator: str, variant: int) -> ast.AST:
+    """A mutated copy of ``node``."""
+    new = copy.deepcopy(node)
+    if operator == "arith-swap":
+        new.op = _SWAP[type(node.op)]()
+    elif operator == "drop-term":
+        return copy.deepcopy(node.left if variant == 0 else node.right)
+    elif operator == "compare-boundary":
+        new.ops = [_BOUNDARY[type(node.ops[0])]()]
+    elif operator == "constant":
+        value = node.value
+        new.value = (1 if value == 0 else value * 1.5) if isinstance(value, float) or value not in (0, 1) else value + 1
+        if isinstance(value, int) and not isinstance(new.value, int):
+            new.value = value + 1
+    elif operator == "sign-flip":
+        return copy.deepcopy(node.operand)
+    elif operator == "swap-args":
+        new.args[0], new.args[1] = new.args[1], new.args[0]
+    elif operator == "detach" and variant == 0:
+        return copy.deepcopy(node.func.value)
+    elif operator == "detach":
+        new.value = ast.Call(ast.Attribute(copy.deepcopy(node.value), "detach", ast.Load()), [], [])
+    elif operator == "time-shift":
+        new.slice = ast.BinOp(copy.deepcopy(node.slice), ast.Sub(), ast.Constant(1))
+    return new
+
+
+def _enumerate(path: Path, names: set[str], root: Path) -> list[tuple[Mutant, int]]:
+    """Every mutant of the named top-level definitions of ``path``, with its index in walk order."""
+    tree = ast.parse(path.read_text("utf-8"))
+    rel = path.relative_to(root).as_posix()
+    out = []
+    for k, (node, op, variant) in enumerate(_points(tree, names)):
+        before = ast.unparse(node)
+        after = ast.unparse(_mutate(node, op, variant))
+        if before == after:
+            continue
+        mid = f"{rel}:{node.lineno}:{node.col_offset}:{op}" + (f":{variant}" if variant else "")
+        out.append((Mutant(mid, rel, node.lineno, op, before, after), k))
+    return out
+
+
+def _points(tree: ast.Module, names: set[str]) -> list[tuple[ast.AST, str, int]]:
+    return [c for d in tree.body if isinstance(d, (ast.FunctionDef, ast.ClassDef)) and d.name in names
+            for c in _candidates(d)]
+
+
+def mutated_source(path: Path, names: set[str], index: int) -> str:
+    """The module source with mutation point ``index`` applied."""
+    tree = ast.parse(path.read_text("utf-8"))
+    node, op, variant = _points(tree, names)[index]
+    replacement = _mutate(node, op, variant)
+
+    class Swap(ast.NodeTransformer):
+        def generic_visit(self, n):
+            return replacement if n is node else super().generic_visit(n)
+
+    return ast.unparse(ast.fix_missing_locations(Swap().visit(tree)))
+
+
+def sample(items: list[Any], limit: int) -> list[Any]:
+    """At most ``limit`` items, spread evenly over the list (deterministic)."""
+    if len(items) <= limit:
+        return items
+    return [items[(i * len(items)) // limit] for i in range(limit)]
+
+
+# --- running a paper's mutants ----------------------------------------------------------------------------
+
+_EXIT = {0: "survived", 10: "killed_assert", 11: "killed_error", 12: "timed_out"}
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _run_cells(cells: list[str], timeout: float) -> int:
+    """Execute notebook code cells in a fresh namespace; the exit code says how it ended."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    class Timeout(BaseException):
+        pass
+
+    def on_alarm(signum, frame):  # noqa: ARG001
+        raise Timeout
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    transform = TransformerManager().transform_cell
+    try:
+        for i, source in enumerate(cells):
+            exec(compile(transform(source), f"<cell {i}>", "exec"), namespace)  # noqa: S102
+    except Timeout:
+        return 12
+    except AssertionError:
+        return 10
+    except BaseException:  # noqa: BLE001 - any other failure is a kill by error
+        return 11
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    return 0
+
+
+def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, str] | None) -> int:
+    """Forked child: install the mutated module (if any) under its real name, then run the cells."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.chdir(root)
+    # Import snnref from the root under test, fresh in this child.
+    sys.path.insert(0, str(root))
+    for name in [m for m in sys.modules if m == "snnref" or m.startswith("snnref.")]:
+        del sys.modules[name]
+    if patch is not None:
+        import types
+
+        path, source = patch
+        name = _module_name(path, root)
+        module = types.ModuleType(name)
+        module.__file__ = str(path)
+        module.__package__ = name.rpartition(".")[0]
+        sys.modules[name] = module
+        try:
+            exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102
+        except BaseException:  # noqa: BLE001 - a mutant that breaks the import is killed by error
+            return 11
+    return _run_cells(cells, timeout)
+
+
+def _fork_run(cells: list[str], timeout: float, root: Path, patch: tuple[Path, str] | None) -> str:
+    pid = os.fork()
+    if pid == 0:
+        code = 11
+        try:
+            code = _in_child(cells, timeout, root, patch)
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + timeout + 15  # C code can ignore SIGALRM: the parent kills it
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            code = os.waitstatus_to_exitcode(status)
+            return _EXIT.get(code, "killed_error")
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return "timed_out"
+        time.sleep(0.01)
+
+
+def mutate_paper(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) -> dict[str, Any]:
+    """Run every (sampled) mutant of one paper; returns its report record."""
+    os.environ["MPLBACKEND"] = "Agg"
+    for name in ("torch", "numpy", "matplotlib.pyplot", "IPython.core.inputtransformer2"):
+        __import__(name)
+    import jupytext
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    start = time.perf_counter()
+    nb_text = (root / entry["notebook"]).read_text("utf-8")
+    cells = [c.source for c in jupytext.reads(nb_text, fmt="py:percent").cells if c.cell_type == "code"]
+    targets = target_functions(entry["impl"], nb_text, root)
+    # The paper's own module first, so sampling keeps all of it when the core adds many points.
+    own = _module_path(entry["impl"].split(":")[0], root)
+    files = sorted(targets, key=lambda p: (p != own, str(p)))
+    candidates = [(path, names, m, k) for path in files for names in [targets[path]] for m, k in
+                  _enumerate(path, names, root)]
+    own_count = sum(1 for c in candidates if c[0] == own)
+    chosen = (candidates if len(candidates) <= limit else
+              sample(candidates[:own_count], min(own_count, limit)) +
+              sample(candidates[own_count:], max(0, limit - own_count)))
+    equivalent = {e["id"]: e["reason"] for e in entry.get("equivalent_mutants", [])}
+    record: dict[str, Any] = {"mutants": 0, "killed_assert": 0, "killed_error": 0, "timed_out": 0,
+                              "survivors": [], "equivalent": [], "errors": []}
+    t0 = time.perf_counter()
+    baseline = _fork_run(cells, 300, root, None)
+    base_seconds = time.perf_counter() - t0
+    if baseline != "survived":
+        record.update(status="baseline-failed", seconds=round(time.perf_counter() - start, 2), score=None)
+        return record
+    timeout = max(10.0, 5 * base_seconds)
+    for path, names, mutant, index in chosen:
+        if mutant.id in equivalent:
+            record["equivalent"].append({**asdict(mutant), "reason": equivalent[mutant.id]})
+            continue
+        outcome = _fork_run(cells, timeout, root, (path, mutated_source(path, names, index)))
+        record["mutants"] += 1
+        if outcome == "survived":
+            record["survivors"].append(asdict(mutant))
+        else:
+            record[outcome] += 1
+            if outcome == "killed_error":
+                record["errors"].append(mutant.id)
+    n = record["mutants"]
+    record["score"] = round(record["killed_assert"] / n, 4) if n else None
+    record["status"] = "ok" if n >= MIN_MUTANTS and record["score"] is not None and record["score"] >= GATE else "below-gate"
+    record["seconds"] = round(time.perf_counter() - start, 2)
+    return record
+
+
+# --- the whole catalog ------------------------------------------------------------------------------------
+
+def report_path(root: Path) -> Path:
+    return root / "build" / "mutation.json"
+
+
+def _cache_key(entry: dict[str, Any], root: Path) -> str:
+    from snnkb.verify import inputs_hash
+
+    h = hashlib.sha256(inputs_hash(root / entry["notebook"], root).encode())
+    h.update(json.dumps([TOOL_VERSION, MAX_MUTANTS, entry["impl"], entry.get("equivalent_mutants", [])]).encode())
+    return h.hexdigest()[:16]
+
+
+def _paper_task(args: tuple[dict[str, Any], str]) -> tuple[str, dict[str, Any]]:
+    entry, root = args
+    return entry["id"], mutate_paper(entry, Path(root))
+
+
+def run(root: Path = REPO_ROOT, only: list[str] | None = None, jobs: int | None = None,
+        progress: bool = True) -> dict[str, Any]:
+    """Mutate every paper whose inputs changed since its last run (one worker process per paper at a time)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    from tqdm import tqdm
+
+    from snnkb.catalog import load
+
+    cat = load(root / "catalog.yaml")
+    if cat.problems:
+        raise SystemExit("\n".join(map(str, cat.problems)))
+    try:
+        previous = json.loads(report_path(root).read_text("utf-8"))["papers"]
+    except (OSError, ValueError, KeyError):
+        previous = {}
+    papers, todo = {}, []
+    for entry in cat.papers:
+        if only and entry["id"] not in only:
+            if entry["id"] in previous:
+                papers[entry["id"]] = previous[entry["id"]]
+            continue
+        key = _cache_key(entry, root)
+        if previous.get(entry["id"], {}).get("cache_key") == key:
+            papers[entry["id"]] = previous[entry["id"]]
+        else:
+            todo.append((entry, key))
+    start = time.perf_counter()
+    if todo:
+        ctx = multiprocessing.get_context("fork")
+        keys = {e["id"]: k for e, k in todo}
+        with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, mp_context=ctx) as pool:
+            futures = [pool.submit(_paper_task, (e, str(root))) for e, _ in todo]
+            bar = tqdm(total=len(futures), desc="mutate", unit="paper", disable=not progress, file=sys.stderr)
+            for fut in as_completed(futures):
+                pid, record = fut.result()
+                record["cache_key"] = keys[pid]
+                papers[pid] = record
+                bar.set_postfix_str(f"{pid}: {record.get('score')}", refresh=False)
+                bar.update(1)
+            bar.close()
+    report = {"papers": dict(sorted(papers.items())), "seconds": round(time.perf_counter() - start, 1),
+              "gate": {"min_mutants": MIN_MUTANTS, "killed_by_assertion": GATE}}
+    path = report_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    report["executed"] = [e["id"] for e, _ in todo]
+    return report
+
+
+def _main(args: argparse.Namespace) -> int:
+    report = run(args.root, args.only or None, args.jobs, progress=not args.quiet)
+    failing = 0
+    for pid, r in report["papers"].items():
+        if r.get("status") != "ok":
+            failing += 1
+            print(f"  {pid}: {r.get('status')} (score {r.get('score')}, {r.get('mutants')} mutants)", file=sys.stderr)
+            for s in r.get("survivors", [])[:10]:
+                print(f"    survived {s['id']}: {s['before']}  ->  {s['after']}", file=sys.stderr)
+    print(f"mutate: {len(report['papers']) - failing}/{len(report['papers'])} papers meet the gate "
+          f"(>= {MIN_MUTANTS} mutants, >= {GATE:.0%} killed by an assertion); "
+          f"ran {len(report['executed'])} in {report['seconds']} s")
+    return 1 if failing and args.gate else 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `mutate` subcommand."""
+    p = sub.add_parser("mutate", help="mutation-test the implementations against their notebooks")
+    p.add_argument("only", nargs="*", metavar="ID")
+    p.add_argument("--root", type=Path, default=REPO_ROOT)
+    p.add_argument("-j", "--jobs", type=int, default=None)
+    p.add_argument("--gate", action="store_true", help="exit 1 if any paper is below the gate")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=_main)

@@ -1,0 +1,62 @@
+"""The mutation tool itself: a weak check leaves a surviving mutant, a strong one kills them all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from snnkb.mutate import mutate_paper
+
+TOY = '''
+import torch
+
+
+def leaky(v: torch.Tensor, x: torch.Tensor, *, beta: float) -> torch.Tensor:
+    """V_t = beta * V_{t-1} + X_t."""
+    return beta * v + x
+'''
+HEADER = "# %%\nimport math\nimport torch\nfrom snnref.toy import leaky\n\n# %%\n"
+WEAK = "out = leaky(torch.tensor(0.0), torch.tensor(1.0), beta=0.5)\nassert out > 0\n"
+STRONG = (
+    "v = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)\n"
+    "out = leaky(v, torch.tensor(1.0, dtype=torch.float64), beta=0.3)\n"
+    "assert math.isclose(out.item(), 0.3 * 2.0 + 1.0, rel_tol=1e-12)  # catches: wrong operator, dropped term\n"
+    "assert out.requires_grad  # catches: a detach() cutting the gradient\n"
+    "(g,) = torch.autograd.grad(out, v)\n"
+    "assert math.isclose(g.item(), 0.3, rel_tol=1e-12)\n"
+)
+
+
+def _root(tmp_path: Path, cells: str) -> tuple[Path, dict]:
+    (tmp_path / "snnref").mkdir()
+    (tmp_path / "snnref" / "__init__.py").write_text("")
+    (tmp_path / "snnref" / "toy.py").write_text(TOY)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "toy2020leak.py").write_text(HEADER + cells)
+    return tmp_path, {"id": "toy2020leak", "impl": "snnref.toy:leaky", "notebook": "notebooks/toy2020leak.py"}
+
+
+def test_weak_check_reports_its_survivor(tmp_path: Path):
+    root, entry = _root(tmp_path, WEAK)
+    record = mutate_paper(entry, root)
+    survivors = {s["operator"]: s for s in record["survivors"]}
+    assert "drop-term" in survivors
+    assert survivors["drop-term"]["before"] == "beta * v + x" and survivors["drop-term"]["after"] == "x"
+    assert record["status"] == "below-gate" and record["score"] < 0.9
+
+
+def test_strong_check_kills_every_mutant(tmp_path: Path):
+    root, entry = _root(tmp_path, STRONG)
+    record = mutate_paper(entry, root)
+    assert record["survivors"] == []
+    assert record["mutants"] == record["killed_assert"] >= 4
+    assert record["score"] == 1.0
+
+
+def test_equivalent_mutants_are_listed_not_counted(tmp_path: Path):
+    root, entry = _root(tmp_path, WEAK)
+    entry["equivalent_mutants"] = [{"id": "snnref/toy.py:7:11:drop-term:1", "reason": "toy: only for the test"}]
+    record = mutate_paper(entry, root)
+    assert [e["id"] for e in record["equivalent"]] == ["snnref/toy.py:7:11:drop-term:1"]
+    assert all(s["id"] != "snnref/toy.py:7:11:drop-term:1" for s in record["survivors"])
