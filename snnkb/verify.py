@@ -155,12 +155,14 @@ def _execute_all(jobs: list[Job], root: Path, timeout: int, workers: int, fresh_
     out_dir.mkdir(parents=True, exist_ok=True)
     for pid, record, nb_json in warm.run_many([(j.id, j.notebook) for j in jobs], root, timeout, workers):
         if nb_json is not None:
-            (out_dir / f"{pid}.ipynb").write_text(nb_json, "utf-8")
+            out = out_dir / f"{pid}.ipynb"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(nb_json, "utf-8")
         yield pid, record
 
 
 def _jobs(root: Path, catalog: Path) -> tuple[list[Job], list[str]]:
-    """Notebook jobs from the catalog, and the ids whose notebook file is missing."""
+    """Notebook jobs from the catalog and the labs, and the ids whose notebook file is missing."""
     from snnkb.catalog import load
 
     cat = load(catalog)
@@ -173,6 +175,8 @@ def _jobs(root: Path, catalog: Path) -> tuple[list[Job], list[str]]:
             jobs.append(Job(str(p["id"]), nb))
         else:
             missing.append(str(p["id"]))
+    # Labs compare several papers' methods; they are verified like papers, under the id "labs/<name>".
+    jobs += [Job(f"labs/{nb.stem}", nb) for nb in sorted((root / "notebooks" / "labs").glob("*.py"))]
     return jobs, missing
 
 
