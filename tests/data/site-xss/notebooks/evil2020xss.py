@@ -1,0 +1,2 @@
+# %% [markdown]
+# <script>alert('notebook-py')</script>

@@ -1,0 +1,1 @@
+"""Hostile fixture package (never imported)."""

@@ -1,0 +1,5 @@
+# %% [markdown]
+# # bo2021clip (fixture notebook)
+
+# %%
+assert 1 + 1 == 2

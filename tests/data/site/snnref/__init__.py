@@ -1,0 +1,1 @@
+"""Fixture stand-in for snnref (read by the site builder, never imported)."""
