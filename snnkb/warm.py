@@ -117,6 +117,12 @@ def _child(nb_path: str, root: str, timeout: int, conn: Any) -> None:
     start = time.perf_counter()
     os.chdir(root)
     sys.path.insert(0, root)
+    # The parent preloaded this repository's snnref; a notebook of another root (a contributor's copy, a test
+    # fixture) must import that root's snnref instead.
+    preloaded = getattr(sys.modules.get("snnref"), "__file__", None) or ""
+    if preloaded and not Path(preloaded).resolve().is_relative_to(Path(root).resolve()):
+        for name in [m for m in sys.modules if m == "snnref" or m.startswith("snnref.")]:
+            del sys.modules[name]
     nb = jupytext.read(nb_path, fmt="py:percent")
     # What a Python kernel reports about itself, so the saved notebook matches a kernel-run one.
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
