@@ -3,7 +3,7 @@ backward through time.
 
 The readable loop (:func:`snnref.neuron.multi_step` over :func:`snnref.neuron.lif_step`) builds one autograd node per
 elementwise operation per time step. Here the forward pass runs without a graph and keeps only $H_t$ and $S_t$;
-the backward pass evaluates the surrogate derivative for all steps at once and runs the one recurrence that is left:
+the backward pass runs the one recurrence that is left, from the last step to the first:
 
 $$\frac{\partial L}{\partial H_t} = \frac{\partial L}{\partial S_t}\,\sigma'(H_t - V_{th})
   + \frac{\partial L}{\partial V_t}\,\frac{\partial V_t}{\partial H_t},\qquad
@@ -25,20 +25,25 @@ from snnref.surrogate import SURROGATES
 
 
 class _LIFSequence(torch.autograd.Function):
+    # Both passes go step by step on [B, ...] slices: a slice stays in cache, where whole-sequence temporaries of
+    # large layers would not, and no autograd node is created per operation.
     @staticmethod
     def forward(ctx, x_seq, tau, v_th, v_reset, decay_input, surrogate, alpha):  # type: ignore[override]
         keep = 1.0 - 1.0 / tau  # leak factor (1 for IF)
         gain = 1.0 / tau if decay_input else 1.0
-        rest = 0.0 if v_reset is None else v_reset
-        # Input and leak towards rest for all steps at once, in one pass: c X_t + V_rest / tau.
-        drive = x_seq * gain if rest == 0.0 else torch.add(x_seq * gain, rest * (1.0 - keep))
+        drift = (0.0 if v_reset is None else v_reset) * (1.0 - keep)  # the leak towards the resting potential
         h_seq = torch.empty_like(x_seq)
         fired = torch.empty(x_seq.shape, dtype=torch.bool)
         v = torch.zeros_like(x_seq[0])
         for t in range(x_seq.shape[0]):
-            h = torch.add(drive[t], v, alpha=keep, out=h_seq[t])  # charge
+            h = torch.add(v.mul_(keep), x_seq[t], alpha=gain, out=h_seq[t])  # charge
+            if drift:
+                h.add_(drift)
             s = torch.ge(h, v_th, out=fired[t])  # fire
-            v = h.masked_fill(s, v_reset) if v_reset is not None else h - v_th * s.to(h.dtype)  # reset
+            if v_reset is None:  # reset
+                torch.sub(h, s.to(h.dtype), alpha=v_th, out=v)
+            else:
+                v.copy_(h).masked_fill_(s, v_reset)
         ctx.save_for_backward(h_seq, fired)
         ctx.params = (keep, gain, v_th, v_reset, surrogate, alpha)
         return fired.to(x_seq.dtype)
@@ -47,18 +52,20 @@ class _LIFSequence(torch.autograd.Function):
     def backward(ctx, grad_s):  # type: ignore[override]
         h_seq, fired = ctx.saved_tensors
         keep, gain, v_th, v_reset, surrogate, alpha = ctx.params
-        sg = SURROGATES[surrogate][1](h_seq - v_th, alpha)  # sigma'_t for every step at once
-        if v_reset is None:
-            dv_dh = 1.0 - v_th * sg
-        else:
-            dv_dh = torch.where(fired, 0.0, 1.0) + (v_reset - h_seq) * sg
-        a = grad_s * sg  # the part of dL/dH_t that comes through this step's own spike
-        c = dv_dh.mul_(keep)  # dL/dH_t = a_t + c_t dL/dH_{t+1}
+        surrogate_grad = SURROGATES[surrogate][1]
         grad_h = torch.empty_like(h_seq)
-        T = h_seq.shape[0]
-        grad_h[T - 1] = a[T - 1]  # dL/dV_T = 0: the final potential is not an output
-        for t in range(T - 2, -1, -1):
-            torch.addcmul(a[t], c[t], grad_h[t + 1], out=grad_h[t])
+        dv_dh = torch.empty_like(h_seq[0])
+        last = h_seq.shape[0] - 1
+        for t in range(last, -1, -1):
+            h = h_seq[t]
+            sg = surrogate_grad(h - v_th, alpha)  # sigma'_t
+            g = torch.mul(grad_s[t], sg, out=grad_h[t])  # through this step's own spike
+            if t < last:  # dL/dV_T = 0: the final potential is not an output
+                if v_reset is None:
+                    torch.mul(sg, -v_th, out=dv_dh).add_(1.0)
+                else:
+                    torch.sub(v_reset, h, out=dv_dh).mul_(sg).add_(fired[t].logical_not())
+                g.addcmul_(dv_dh, grad_h[t + 1], value=keep)  # + dV_t/dH_t * dH_{t+1}/dV_t * dL/dH_{t+1}
         return grad_h.mul_(gain), None, None, None, None, None, None
 
 
