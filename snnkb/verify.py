@@ -143,6 +143,8 @@ def execute(job: Job, root: Path, timeout: int) -> dict[str, Any]:
 def _execute_all(jobs: list[Job], root: Path, timeout: int, workers: int, fresh_kernels: bool):
     """Yield (id, record) as notebooks finish; executed notebooks are written under build/notebooks/."""
     if fresh_kernels:
+        # Kernels inherit the environment: give each one core's share of the threads, as the warm runner does.
+        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = {pool.submit(execute, job, root, timeout): job for job in jobs}
             for fut in as_completed(futures):

@@ -109,10 +109,13 @@ def _make_shell(current: list[list[dict[str, Any]]]) -> Any:
     return shell
 
 
-def _child(nb_path: str, root: str, timeout: int, conn: Any) -> None:
+def _child(nb_path: str, root: str, timeout: int, conn: Any, threads: int) -> None:
     """Run one notebook in this (forked) process and send back (record, notebook JSON)."""
     import jupytext
     import nbformat
+    import torch
+
+    torch.set_num_threads(threads)  # notebooks run side by side: one core's share each, no oversubscription
 
     start = time.perf_counter()
     os.chdir(root)
@@ -178,11 +181,13 @@ def run_many(notebooks: list[tuple[str, Path]], root: Path, timeout: int, worker
     pending = list(notebooks)
     running: dict[Any, tuple[str, Any, float]] = {}  # pipe -> (id, process, start)
     hard_limit = timeout * 20 + 30
+    threads = max(1, (os.cpu_count() or 1) // workers)
     while pending or running:
         while pending and len(running) < workers:
             pid, path = pending.pop(0)
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(str(path), str(root), timeout, send), daemon=True)
+            proc = ctx.Process(target=_child, args=(str(path), str(root), timeout, send, threads),
+                               daemon=True)
             proc.start()
             send.close()
             running[recv] = (pid, proc, time.perf_counter())
