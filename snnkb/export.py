@@ -98,15 +98,15 @@ def catalog_csv(entries: list[dict[str, Any]]) -> str:
 def added_dates(catalog: Path) -> dict[str, str]:
     """id -> ISO date of the commit that first added it to catalog.yaml (empty outside a git checkout)."""
     try:
-        log = subprocess.run(["git", "log", "--reverse", "--format=@%aI", "-p", "--", catalog.name],
+        log = subprocess.run(["git", "log", "--reverse", "--format=COMMIT %aI", "-p", "--", catalog.name],
                              cwd=catalog.parent, capture_output=True, text=True, timeout=60, check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return {}
     dates: dict[str, str] = {}
     current = None
     for line in log.splitlines():
-        if line.startswith("@"):
-            current = line[1:]
+        if line.startswith("COMMIT "):  # not "@": the diff's own hunk headers start with "@@"
+            current = line[len("COMMIT "):]
         elif current and (m := re.match(r"^\+\s*- id: ([a-z0-9-]+)\s*$", line)):
             dates.setdefault(m.group(1), current)
     return dates

@@ -21,7 +21,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
-from snnkb import LANGUAGES, REPO_ROOT, render
+from snnkb import LANGUAGES, REPO_ROOT, render, render_extra
 from snnkb import site as snnsite
 
 log = logging.getLogger("mkdocs.hooks.snnkb")
@@ -34,6 +34,7 @@ SEARCH_SEPARATOR = {
     "ja": r"[\s\-　、。，．！？：（）「」]+",
 }
 COUNTS_MARKER = "<!-- snnkb:counts -->"
+EXPORTS_MARKER = "<!-- snnkb:exports -->"
 KATEX_FILES = ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js")
 
 _state: dict[str, Any] = {}
@@ -73,6 +74,10 @@ def on_config(config: Any) -> Any:
         log.info("verification.json: %r is not in the catalog; ignored", unknown)
     _state.clear()
     _state.update(lang=lang, settings=settings, data=data, slots={})
+    # Section titles of the nav are translated here (page titles come from the pages themselves).
+    if config.nav:
+        config.nav = [{render.t(lang, "nav_labs"): item["Labs"]} if isinstance(item, dict) and "Labs" in item
+                      else item for item in config.nav]
     return config
 
 
@@ -90,6 +95,13 @@ def on_files(files: Files, config: Any) -> Files:
         if pid in data.notebook_html:
             files.append(File.generated(config, f"downloads/{pid}.ipynb",
                                         abs_src_path=str(settings.executed_notebooks / f"{pid}.ipynb")))
+    for name in render_extra.LABS:
+        src = settings.root / "notebooks" / "labs" / f"{name}.py"
+        if src.is_file():
+            files.append(File.generated(config, f"downloads/labs/{name}.py", abs_src_path=str(src)))
+        if f"labs/{name}" in data.notebook_html:
+            files.append(File.generated(config, f"downloads/labs/{name}.ipynb",
+                                        abs_src_path=str(settings.executed_notebooks / "labs" / f"{name}.ipynb")))
     # Our own assets and vendored KaTeX, served from the site itself (nothing from a CDN).
     assets = REPO_ROOT / "site" / "assets"
     for path in sorted(assets.rglob("*")):
@@ -109,6 +121,8 @@ def on_files(files: Files, config: Any) -> Files:
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
     if page.file.src_uri == "index.md" and COUNTS_MARKER in markdown:
         markdown = markdown.replace(COUNTS_MARKER, render.counts_markdown(_state["lang"], _state["data"]))
+    if page.file.src_uri == "index.md" and EXPORTS_MARKER in markdown:
+        markdown = markdown.replace(EXPORTS_MARKER, render_extra.exports_html(_state["lang"]))
     return markdown
 
 

@@ -25,7 +25,8 @@ import yaml
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from snnkb import LANGUAGES, PACKAGE_DIR
+from snnkb import LANGUAGES, PACKAGE_DIR, translations
+from snnkb.export import bibtex_entry
 from snnkb.vocabulary import label
 
 LINK_KINDS = ("paper", "arxiv", "doi", "openreview", "code")
@@ -33,6 +34,8 @@ FACETS = ("categories", "paradigm", "neuron_models", "datasets")
 FACET_SECTION = {"categories": "categories", "paradigm": "paradigms", "neuron_models": "neuron_models",
                  "datasets": "datasets"}
 STATUSES = ("verified", "failed", "missing")
+#: The lab page a paper of this category links to (labs compare several papers' methods on one network).
+LAB_FOR_CATEGORY = {"ann-snn-conversion": "conversion", "surrogate-gradient": "surrogate"}
 _HTTPS = re.compile(r"^https://[^\s<>\"'`]+$")
 _IMPL = re.compile(r"^snnref(\.[a-z_][a-z0-9_]*)+(:[A-Za-z_][A-Za-z0-9_]*)?$")
 
@@ -208,10 +211,30 @@ class SiteData:
     verification: dict[str, dict[str, Any]] = field(default_factory=dict)
     reading_notes: dict[str, str] = field(default_factory=dict)
     sources: dict[str, Source] = field(default_factory=dict)
-    notebook_html: dict[str, str] = field(default_factory=dict)
+    notebook_html: dict[str, str] = field(default_factory=dict)  # also "labs/<name>" for the executed labs
+    mutation: dict[str, dict[str, Any]] = field(default_factory=dict)  # build/mutation.json's "papers"
+    bench: dict[str, Any] | None = None  # build/bench.json, when `make bench` has been run
+    labs: list[str] = field(default_factory=list)  # labs whose notebooks/labs/<name>.py exists
 
     def __post_init__(self) -> None:
         self.papers = sorted(self.papers, key=lambda p: p["id"])
+
+    def built_on_by(self, pid: str) -> list[dict[str, Any]]:
+        """The papers whose ``builds_on`` names ``pid`` (sorted by id; computed once for the catalog)."""
+        index = self.__dict__.get("_built_on_by")
+        if index is None:
+            index = {}
+            for p in self.papers:
+                for dep in p.get("builds_on") or []:
+                    index.setdefault(dep, []).append(p)
+            self.__dict__["_built_on_by"] = index
+        return index.get(pid, [])
+
+    def paper(self, pid: str) -> dict[str, Any] | None:
+        index = self.__dict__.get("_by_id")
+        if index is None:
+            index = self.__dict__["_by_id"] = {p["id"]: p for p in self.papers}
+        return index.get(pid)
 
 
 def _front_matter(title: str, *, search: bool = True, wide: bool = False) -> str:
@@ -280,44 +303,6 @@ def _authors_html(paper: Mapping[str, Any]) -> str:
     return ", ".join(inline_html(a) for a in paper.get("authors") or [])
 
 
-def bibtex_entry(paper: Mapping[str, Any]) -> str:
-    """A BibTeX entry for the paper (key = catalog id), one field per line, values braced and escaped."""
-    def esc(value: Any) -> str:
-        text = " ".join(str(value).split())
-        text = text.replace("\\", "\\textbackslash{}")
-        for ch in "{}&%$#_":
-            text = text.replace(ch, "\\" + ch)
-        return text.replace("\\textbackslash\\{\\}", "\\textbackslash{}")
-
-    venue = str(paper.get("venue", ""))
-    links = paper.get("links") or {}
-    low = venue.lower()
-    if "arxiv" in low:
-        kind, venue_field = "misc", "howpublished"
-    elif any(k in low for k in ("journal", "transactions", "trans.", "frontiers", "nature", "science", "letters",
-                                "neural networks", "neural computation", "neurocomputing", "proceedings of the ieee",
-                                "plos", "elife", "neuron", "pattern recognition")):
-        kind, venue_field = "article", "journal"
-    else:
-        kind, venue_field = "inproceedings", "booktitle"
-    fields = [("title", "{" + esc(paper.get("title", "")) + "}"),
-              ("author", " and ".join(esc(a) for a in paper.get("authors") or [])),
-              (venue_field, esc(venue)),
-              ("year", str(paper.get("year", "")))]
-    doi = https_url(links.get("doi"))
-    if doi:
-        fields.append(("doi", esc(re.sub(r"^https://(dx\.)?doi\.org/", "", doi))))
-    arxiv = https_url(links.get("arxiv"))
-    m = re.search(r"arxiv\.org/(?:abs|pdf)/([^\s/?#]+?)(?:v\d+)?(?:\.pdf)?$", arxiv or "")
-    if m:
-        fields += [("eprint", esc(m.group(1))), ("archiveprefix", "arXiv")]
-    url = https_url(links.get("paper"))
-    if url:
-        fields.append(("url", esc(url)))
-    body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
-    return f"@{kind}{{{paper['id']},\n{body}\n}}\n"
-
-
 def _fence(code: str, lang: str = "") -> str:
     """A fenced code block whose fence is longer than any backtick run in ``code``."""
     run = max((len(m) for m in re.findall(r"`+", code)), default=0)
@@ -349,7 +334,11 @@ def notes_html(paper: Mapping[str, Any], lang: str) -> str:
     notes = paper.get("notes") or {}
     text = notes.get(lang)
     if isinstance(text, str) and text.strip():
-        return f'<div class="snnkb-notes" lang="{lang}">{markdown_html(text)}</div>'
+        stale = ""
+        if lang != "en" and translations.status(dict(paper), lang) == "stale":
+            stale = (f'<div class="admonition warning snnkb-stale"><p class="admonition-title">'
+                     f'{html.escape(t(lang, "stale_translation"))}</p></div>')
+        return f'{stale}<div class="snnkb-notes" lang="{lang}">{markdown_html(text)}</div>'
     notice = (f'<div class="admonition warning snnkb-untranslated"><p class="admonition-title">'
               f'{html.escape(t(lang, "untranslated"))}</p></div>')
     return f'{notice}<div class="snnkb-notes" lang="en">{markdown_html(notes.get("en", ""))}</div>'
@@ -359,18 +348,79 @@ def equation_html(latex: str) -> str:
     return f'<div class="arithmatex">\\[{html.escape(str(latex), quote=False)}\\]</div>'
 
 
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def mutation_text(lang: str, record: Mapping[str, Any] | None) -> str | None:
+    """"mutation score 95% (38/40 killed by assertion)" from a build/mutation.json record; None when unknown."""
+    if not isinstance(record, Mapping):
+        return None
+    score, mutants, killed = record.get("score"), _int(record.get("mutants")), _int(record.get("killed_assert"))
+    if not isinstance(score, (int, float)) or isinstance(score, bool) or mutants is None or killed is None:
+        return t(lang, "mutation_unscored")
+    return t(lang, "mutation_score", score=f"{100 * score:.0f}", killed=killed, mutants=mutants)
+
+
+def _badge_slot(lang: str, data: SiteData, pid: str) -> str:
+    out = badge_html(lang, status_of(data, pid))
+    mut = mutation_text(lang, data.mutation.get(pid))
+    if mut is not None:
+        out += f' <span class="snnkb-mutation">{html.escape(mut)}</span>'
+    return f"<p>{out}</p>"
+
+
+def _conflicts_md(paper: Mapping[str, Any], lang: str) -> str:
+    conflicts = [c for c in paper.get("source_conflicts") or [] if isinstance(c, Mapping)]
+    if not conflicts:
+        return ""
+    rows = "".join(f"| {md_text(c.get('source', ''))} | {md_text(c.get('field', ''))} | {md_text(c.get('says', ''))} "
+                   f"| {md_text(c.get('fact', ''))} |\n" for c in conflicts)
+    return (f"\n## {t(lang, 'conflicts')}\n\n{t(lang, 'conflicts_intro')}\n\n"
+            f"| {t(lang, 'col_source')} | {t(lang, 'col_field')} | {t(lang, 'col_says')} | {t(lang, 'col_fact')} |\n"
+            f"|---|---|---|---|\n{rows}")
+
+
+def _relations_md(paper: Mapping[str, Any], lang: str, data: SiteData, page: str) -> str:
+    def item(pid: str) -> str:
+        other = data.paper(pid)
+        if other is None:  # the validator rejects unknown ids; never link to a page that does not exist
+            return f"- {md_text(pid)}"
+        return f"- [{md_text(other['title'])}]({_rel_md(page, 'papers/' + pid + '.md')}) ({int(other['year'])})"
+    out = []
+    deps = [d for d in paper.get("builds_on") or [] if isinstance(d, str)]
+    if deps:
+        out.append(f"\n### {t(lang, 'builds_on')}\n\n" + "\n".join(item(d) for d in sorted(deps)) + "\n")
+    users = data.built_on_by(paper["id"])
+    if users:
+        out.append(f"\n### {t(lang, 'built_on_by')}\n\n" + "\n".join(item(u["id"]) for u in users) + "\n")
+    if not out:
+        return ""
+    return f"\n## {t(lang, 'relations')}\n" + "".join(out)
+
+
+def _equivalents_md(paper: Mapping[str, Any], lang: str) -> str:
+    items = [e for e in paper.get("equivalent_mutants") or [] if isinstance(e, Mapping)]
+    if not items:
+        return ""
+    lines = "".join(f"- {md_text(e.get('id', ''))}: {md_text(e.get('reason', ''))}\n" for e in items)
+    return f"\n{t(lang, 'equivalent_mutants')}\n\n{lines}"
+
+
 def paper_page(paper: Mapping[str, Any], lang: str, data: SiteData) -> Page:
     pid = paper["id"]
     path = f"papers/{pid}.md"
     title = md_text(paper["title"])
-    st = status_of(data, pid)
     slots = {"meta": _meta_html(paper, lang, path), "notes": notes_html(paper, lang),
-             "equation": equation_html(paper.get("equation", "")), "badge": f"<p>{badge_html(lang, st)}</p>"}
+             "equation": equation_html(paper.get("equation", "")), "badge": _badge_slot(lang, data, pid)}
     md = [_front_matter(title), f"# {title}\n", slot("meta"),
           f"\n## {t(lang, 'notes')}\n", slot("notes"),
           f"\n## {t(lang, 'equation')}\n", slot("equation"),
           f"\n## {t(lang, 'verification')}\n", slot("badge"),
-          f"\n[{t(lang, 'open_notebook')}](../notebooks/{pid}.md)\n"]
+          f"\n[{t(lang, 'open_notebook')}](../notebooks/{pid}.md)\n", _equivalents_md(paper, lang)]
+    labs = sorted({LAB_FOR_CATEGORY[c] for c in _facet_values(paper, "categories") if c in LAB_FOR_CATEGORY})
+    for lab in labs:
+        md.append(f"\n{t(lang, 'see_lab', link=f'../labs/{lab}.md', lab=t(lang, f'lab_{lab}_title'))}\n")
     src = data.sources.get(pid)
     md.append(f"\n## {t(lang, 'implementation')}\n")
     if src is not None:
@@ -384,8 +434,11 @@ def paper_page(paper: Mapping[str, Any], lang: str, data: SiteData) -> Page:
     slots["reading"] = (f'<div class="snnkb-reading" lang="en">{markdown_html(note, heading_offset=1)}</div>'
                         if note and note.strip() else f"<p>{html.escape(t(lang, 'no_reading_note'))}</p>")
     md.append(slot("reading"))
-    md.append(f"\n## {t(lang, 'bibtex')}\n\n")
-    md.append(_fence(bibtex_entry(paper), "bibtex"))
+    md.append(_relations_md(paper, lang, data, path))
+    md.append(_conflicts_md(paper, lang))
+    md.append(f"\n## {t(lang, 'bibtex')}\n\n{t(lang, 'bibtex_same')}\n\n")
+    # The exact entry of the site's catalog.bib export (snnkb.export), so copying either gives the same text.
+    md.append(_fence(bibtex_entry(dict(paper)), "bibtex"))
     return Page(path, "".join(md), slots)
 
 
@@ -417,14 +470,28 @@ def _row_attrs(paper: Mapping[str, Any], st: str) -> str:
     return " ".join(f'{k}="{html.escape(v, quote=True)}"' for k, v in attrs.items())
 
 
+def _row_values(paper: Mapping[str, Any], key: str, status: str) -> list[str]:
+    """The values a Browse row holds for filter ``key`` (the same as its data-* attribute, split)."""
+    if key == "status":
+        return [status]
+    if key in ("venue", "year"):
+        return [str(paper.get(key, ""))]
+    return _facet_values(paper, key.replace("-", "_"))
+
+
 def browse_page(lang: str, data: SiteData) -> Page:
     """Every paper in one table, with a filter box and one filter per facet (browse.js sorts and filters)."""
     papers = data.papers
     selects = []
 
     def select(key: str, name: str, options: Iterable[tuple[str, str]]) -> None:
-        opts = "".join(f'<option value="{html.escape(v, quote=True)}">{html.escape(text)}</option>'
-                       for v, text in options)
+        # Each option shows how many papers it keeps; browse.js updates the counts as other filters change.
+        counts: dict[str, int] = {}
+        for p in papers:
+            for v in _row_values(p, key, status_of(data, p["id"])["status"]):
+                counts[v] = counts.get(v, 0) + 1
+        opts = "".join(f'<option value="{html.escape(v, quote=True)}" data-label="{html.escape(text, quote=True)}">'
+                       f'{html.escape(text)} ({counts.get(v, 0)})</option>' for v, text in options)
         selects.append(f'<label>{html.escape(name)} <select data-filter="{key}">'
                        f'<option value="">{html.escape(t(lang, "filter_all"))}</option>{opts}</select></label>')
 
@@ -513,7 +580,8 @@ def verification_page(lang: str, data: SiteData) -> Page:
     counts = {s: sum(status_of(data, p["id"])["status"] == s for p in data.papers) for s in STATUSES}
     lines.append(" · ".join(f"{t(lang, f'status_{s}')}: **{counts[s]}**" for s in STATUSES) + "\n\n")
     lines.append(f"| {t(lang, 'col_paper')} | {t(lang, 'col_status')} | {t(lang, 'col_date')} | "
-                 f"{t(lang, 'col_seconds')} | {t(lang, 'col_error')} |\n|---|---|---|---:|---|\n")
+                 f"{t(lang, 'col_seconds')} | {t(lang, 'col_mutation_score')} | {t(lang, 'col_mutants')} | "
+                 f"{t(lang, 'col_error')} |\n|---|---|---|---:|---:|---:|---|\n")
     slots = {}
     for p in data.papers:
         st = status_of(data, p["id"])
@@ -524,9 +592,19 @@ def verification_page(lang: str, data: SiteData) -> Page:
         date = md_text(_fmt_date(st.get("date"))) if st["status"] != "missing" else ""
         secs = _fmt_seconds(st.get("seconds")) + " s" if st["status"] != "missing" else ""
         # A slot inside a table cell: the hook swaps the placeholder after Markdown conversion.
+        score, mutants = _mutation_cells(data.mutation.get(p["id"]))
         lines.append(f"| [{p['id']}](papers/{p['id']}.md) | <div data-snnkb-slot=\"{name}\"></div> | {date} | "
-                     f"{secs} | {err} |\n")
+                     f"{secs} | {score} | {mutants} | {err} |\n")
     return Page("verification.md", "".join(lines), slots)
+
+
+def _mutation_cells(record: Any) -> tuple[str, str]:
+    """(score, mutants) cells of the Verification table; "—" when the paper has no mutation record."""
+    if not isinstance(record, Mapping):
+        return "—", "—"
+    score, mutants = record.get("score"), _int(record.get("mutants"))
+    ok = isinstance(score, (int, float)) and not isinstance(score, bool)
+    return (f"{100 * score:.0f}%" if ok else "—"), (str(mutants) if mutants is not None else "—")
 
 
 def counts_markdown(lang: str, data: SiteData) -> str:
@@ -536,7 +614,10 @@ def counts_markdown(lang: str, data: SiteData) -> str:
 
 def all_pages(lang: str, data: SiteData) -> list[Page]:
     """Every generated page of one language, in a fixed order."""
+    from snnkb import render_extra
+
     pages = [browse_page(lang, data), categories_index_page(lang, data), verification_page(lang, data)]
+    pages += render_extra.extra_pages(lang, data)
     pages += [category_page(c, lang, data) for c in used_categories(data.papers)]
     for p in data.papers:
         pages.append(paper_page(p, lang, data))

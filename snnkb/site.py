@@ -3,15 +3,17 @@
 English is built at the root of the output folder, Chinese under ``zh/`` and Japanese under ``ja/``; each build has
 its own search index and ``theme.language``. What is done once for all three languages happens here, before the
 builds: executed notebooks are converted to HTML (cached by content hash) and every equation is checked with KaTeX
-in one Node process. The MkDocs hook (snnkb/hooks.py) reads the same settings from the environment, so a plain
-``mkdocs build --strict`` (English, into build/site) or ``SNNKB_LANG=zh mkdocs build --strict -d build/site-zh``
-also works and does those steps itself.
+in one Node process. After them, the catalog's exports (snnkb.export.write_all: BibTeX, CSL-JSON, JSON, CSV, Atom)
+are written once into ``exports/`` of the output. The MkDocs hook (snnkb/hooks.py) reads the same settings from the
+environment, so a plain ``mkdocs build --strict`` (English, into build/site) or
+``SNNKB_LANG=zh mkdocs build --strict -d build/site-zh`` also works and does those steps itself (without exports).
 
 Settings (command-line options of ``snnkb site``, or environment variables for ``mkdocs build``):
   SNNKB_CATALOG       catalog file (default: catalog.yaml at the repository root)
   SNNKB_ROOT          folder holding snnref/, notebooks/, papers/ (default: the catalog's folder)
   SNNKB_VERIFICATION  verification.json (default: <root>/build/verification.json); executed notebooks are read
-                      from the ``notebooks/`` folder beside it
+                      from the ``notebooks/`` folder beside it (labs from ``notebooks/labs/``), and the optional
+                      ``mutation.json`` (`make mutate`) and ``bench.json`` (`make bench`) from the same folder
   SNNKB_WORK          scratch folder for cached notebook HTML (default: build/.site-work)
   SNNKB_SITE_DATA     set by `snnkb site` for its MkDocs builds: the prepared inputs (JSON), so that the builds
                       neither validate nor convert again
@@ -88,6 +90,29 @@ def catalog_errors(settings: Settings) -> list[str]:
     if settings.skip_text_checks:
         problems = [p for p in problems if not any(m in p.message for m in TEXT_CHECK_MESSAGES)]
     return [str(p) for p in problems]
+
+
+def _optional_json(path: Path) -> Any:
+    """A report written by another command (mutation.json, bench.json): None when it has not been run."""
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not readable JSON: {exc}") from exc
+
+
+def load_mutation(settings: Settings) -> dict[str, dict[str, Any]]:
+    """mutation.json's ``papers`` (beside verification.json); empty when `make mutate` has not been run."""
+    data = _optional_json(settings.verification.parent / "mutation.json")
+    papers = data.get("papers") if isinstance(data, dict) else None
+    return {str(k): v for k, v in papers.items() if isinstance(v, dict)} if isinstance(papers, dict) else {}
+
+
+def load_bench(settings: Settings) -> dict[str, Any] | None:
+    """bench.json (beside verification.json); None when `make bench` has not been run."""
+    data = _optional_json(settings.verification.parent / "bench.json")
+    return data if isinstance(data, dict) else None
 
 
 def load_verification(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -257,10 +282,14 @@ def prepare(settings: Settings, *, check: bool = True) -> "SiteData":
             raise BuildError(_with_lines(errors, settings))
     try:
         verification = load_verification(settings)
+        mutation, bench = load_mutation(settings), load_bench(settings)
     except ValueError as exc:
         raise BuildError([str(exc)]) from exc
-    data = render.SiteData(papers=papers, verification=verification)
-    data.notebook_html = convert_all(settings, [p["id"] for p in data.papers])
+    from snnkb.render_extra import LABS
+
+    labs = [name for name in LABS if (settings.root / "notebooks" / "labs" / f"{name}.py").is_file()]
+    data = render.SiteData(papers=papers, verification=verification, mutation=mutation, bench=bench, labs=labs)
+    data.notebook_html = convert_all(settings, [p["id"] for p in data.papers] + [f"labs/{n}" for n in LABS])
     errors = []
     for p in data.papers:
         pid = p["id"]
@@ -311,7 +340,8 @@ def _with_lines(errors: list[str], settings: Settings) -> list[str]:
 def save_data(data: "SiteData", path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     blob = {"papers": data.papers, "verification": data.verification, "reading_notes": data.reading_notes,
-            "sources": {k: vars(v) for k, v in data.sources.items()}, "notebook_html": data.notebook_html}
+            "sources": {k: vars(v) for k, v in data.sources.items()}, "notebook_html": data.notebook_html,
+            "mutation": data.mutation, "bench": data.bench, "labs": data.labs}
     path.write_text(json.dumps(blob, ensure_ascii=False), "utf-8")
 
 
@@ -320,7 +350,8 @@ def load_data(path: Path) -> "SiteData":
 
     blob = json.loads(path.read_text("utf-8"))
     data = render.SiteData(papers=blob["papers"], verification=blob["verification"],
-                           reading_notes=blob["reading_notes"], notebook_html=blob["notebook_html"])
+                           reading_notes=blob["reading_notes"], notebook_html=blob["notebook_html"],
+                           mutation=blob["mutation"], bench=blob["bench"], labs=blob["labs"])
     data.sources = {k: render.Source(**v) for k, v in blob["sources"].items()}
     return data
 
@@ -369,6 +400,10 @@ def build(settings: Settings, out: Path, languages: tuple[str, ...] = LANGUAGES,
     for lang in others:
         os.replace(staging / lang, out / lang)
     (out / ".nojekyll").write_text("")
+    # The exports, once for all languages; the feed sits in exports/, so its links climb one level to the pages.
+    from snnkb.export import write_all
+
+    write_all(data.papers, out / "exports", settings.catalog, base_url="../")
     print(f"site: built {', '.join(languages)} into {out} in {time.monotonic() - started:.1f} s")
     return 0
 

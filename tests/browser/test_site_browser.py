@@ -183,13 +183,95 @@ def test_browse_table_filters_and_sorts(session):
     assert page.eval_on_selector_all(".snnkb-table tbody tr", visible) == ["2019"]
 
 
+def test_browse_facets_combine_and_count(session):
+    session.goto("browse/")
+    page = session.page
+    visible = "els => els.filter(e => !e.hidden).map(e => e.cells[1].textContent)"
+    options = "(sel) => Array.from(sel.options).map(o => o.textContent)"
+    # Counts before any filter: every paper with that value.
+    assert page.eval_on_selector("select[data-filter='categories']", options)[1:] == [
+        "ANN-to-SNN conversion (1)", "Architectures (1)", "Conversion: modeling activation functions (1)",
+        "Gradient computation (1)", "Neuron models (1)", "Surrogate-gradient / direct training (2)"]
+    page.select_option("select[data-filter='categories']", "surrogate-gradient")
+    assert page.eval_on_selector_all(".snnkb-table tbody tr", visible) == ["2019", "2022"]
+    # The other facets now count within the surrogate-gradient papers only.
+    assert "MNIST (1)" in page.eval_on_selector("select[data-filter='datasets']", options)
+    assert "CIFAR-100 (0)" in page.eval_on_selector("select[data-filter='datasets']", options)
+    page.select_option("select[data-filter='datasets']", "DVS128-Gesture")
+    assert page.eval_on_selector_all(".snnkb-table tbody tr", visible) == ["2022"]
+    assert page.inner_text(".snnkb-count") == "1 of 3 papers shown"
+    assert "2019 (0)" in page.eval_on_selector("select[data-filter='year']", options)
+    page.select_option("select[data-filter='paradigm']", "ann-snn-conversion")
+    assert page.eval_on_selector_all(".snnkb-table tbody tr", visible) == []
+    page.select_option("select[data-filter='paradigm']", "")
+    page.select_option("select[data-filter='datasets']", "")
+    page.select_option("select[data-filter='categories']", "")
+    assert page.eval_on_selector_all(".snnkb-table tbody tr", visible) == ["2019", "2021", "2022"]
+
+
+def test_relations_graph_links_to_paper_pages(session):
+    session.goto("zh/relations/")
+    page = session.page
+    assert page.locator("svg.snnkb-graph a").count() == 3
+    page.locator("svg.snnkb-graph a[href$='papers/chen2022surr/']").click()
+    page.wait_for_url("**/zh/papers/chen2022surr/")
+
+
+@pytest.fixture(scope="module")
+def changed_note_site(tmp_path_factory, browser):
+    """The fixture catalog with ada2019leak's English note changed, and its translated_from left as it was."""
+    import shutil
+
+    from conftest import SITE_FIXTURE, build_site
+
+    root = tmp_path_factory.mktemp("changed") / "root"
+    shutil.copytree(SITE_FIXTURE, root)
+    cat = root / "catalog.yaml"
+    text = cat.read_text("utf-8")
+    old = "and a spike is emitted when it reaches the threshold."
+    assert text.count(old) == 1
+    cat.write_text(text.replace(old, "and a spike is emitted once it reaches the threshold."), "utf-8")
+    out = root.parent / "site"
+    proc = build_site(root, out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    server, base = _serve(out)
+    yield base
+    server.shutdown()
+
+
+def test_changed_english_note_marks_translations_out_of_date(changed_note_site, site, browser):
+    s = Session(browser, changed_note_site)
+    try:
+        for lang, words in (("zh", "可能已过时"), ("ja", "古い可能性")):
+            s.goto(f"{lang}/papers/ada2019leak/")
+            assert s.page.is_visible(".snnkb-stale"), lang
+            assert words in s.page.inner_text(".snnkb-stale")
+            assert s.page.locator(".snnkb-untranslated").count() == 0  # the translation is still shown
+        s.goto("papers/ada2019leak/")
+        assert s.page.locator(".snnkb-stale").count() == 0  # English is the source: never "out of date"
+        s.goto("zh/translations/")
+        assert "可能过时" in s.page.inner_text("article")
+    finally:
+        s.close()
+    _, base = site
+    s = Session(browser, base)  # the unchanged fixture: no notice
+    try:
+        for lang in ("zh", "ja"):
+            s.goto(f"{lang}/papers/ada2019leak/")
+            assert s.page.locator(".snnkb-stale").count() == 0
+            assert s.page.is_visible(".snnkb-notes")
+    finally:
+        s.close()
+
+
 def test_hostile_site_runs_nothing_and_loads_nothing_from_elsewhere(xss_site, browser):
     server, base = _serve(xss_site)
     s = Session(browser, base)
     try:
         for prefix in ("", "zh/", "ja/"):
             for path in ("papers/evil2020xss/", "notebooks/evil2020xss/", "browse/", "verification/",
-                         "categories/surrogate-gradient/"):
+                         "categories/surrogate-gradient/", "relations/", "performance/", "data-quality/",
+                         "blocks/", "translations/"):
                 s.goto(prefix + path)
                 s.page.wait_for_load_state("networkidle")
         s.goto("")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -43,9 +44,16 @@ def article(path: Path) -> str:
     return text[text.index("<article"):text.index("</article>")]
 
 
+def article_text(path: Path) -> str:
+    """The article with entities decoded (md_text writes punctuation of contributed text as entities)."""
+    return html.unescape(article(path))
+
+
 def test_every_page_in_every_language(fixture_site):
     for lang, prefix in LANG_DIRS.items():
-        for page in ["", "browse/", "categories/", "verification/", "conventions/",
+        for page in ["", "browse/", "categories/", "verification/", "conventions/", "conventions-map/",
+                     "labs/conversion/", "labs/surrogate/", "blocks/", "relations/", "data-quality/",
+                     "translations/", "performance/",
                      *(f"papers/{i}/" for i in IDS), *(f"notebooks/{i}/" for i in IDS)]:
             path = fixture_site / prefix / page / "index.html"
             assert path.is_file(), path
@@ -138,7 +146,93 @@ def test_browse_table(fixture_site):
     page = article(fixture_site / "browse" / "index.html")
     assert page.count("<tr data-venue=") == 3
     assert 'data-categories="surrogate-gradient neuron-model"' in page
-    assert '<select data-filter="neuron-models">' in page and '<option value="PLIF">' in page
+    assert '<select data-filter="neuron-models">' in page
+    # each option with its count
+    plif = "Parametric LIF (learnable τ)"
+    assert f'<option value="PLIF" data-label="{plif}">{plif} (1)</option>' in page
+
+
+def test_paper_page_extras(fixture_site):
+    ada = article(fixture_site / "papers" / "ada2019leak" / "index.html")
+    assert "mutation score 95% (38/40 killed by assertion)" in ada
+    assert '<a href="../../labs/surrogate/">Surrogate-gradient lab</a>' in ada
+    assert 'Built on by' in ada and '<a href="../chen2022surr/">Smooth Surrogates' in ada
+    bo = article_text(fixture_site / "ja" / "papers" / "bo2021clip" / "index.html")
+    assert "元の文献リストとの食い違い" in bo and "ICLR 2021 (the OpenReview page)" in bo
+    assert '<a href="../../labs/conversion/">変換ラボ</a>' in bo
+    chen = article_text(fixture_site / "zh" / "papers" / "chen2022surr" / "index.html")
+    assert "基于" in chen and '<a href="../ada2019leak/">Leaky Integration' in chen
+    # The unchanged fixture's translations are current: no out-of-date notice anywhere.
+    for lang in ("zh", "ja"):
+        for pid in IDS:
+            assert "snnkb-stale" not in (fixture_site / lang / "papers" / pid / "index.html").read_text("utf-8")
+
+
+def test_bibtex_block_is_the_exported_entry(fixture_site):
+    bib = (fixture_site / "exports" / "catalog.bib").read_text("utf-8")
+    for pid in IDS:
+        page = article(fixture_site / "papers" / pid / "index.html")
+        code = page[page.index('<code>', page.index('id="bibtex"')):]
+        code = html.unescape(re.sub(r"<[^>]+>", "", code[:code.index("</code>")]))
+        assert code.startswith(f"@") and code.strip() + "\n" in bib, pid
+
+
+def test_exports_written_once_and_linked_from_every_home(fixture_site):
+    import csv
+    import io
+    import xml.etree.ElementTree as ET
+
+    import bibtexparser
+
+    exports = fixture_site / "exports"
+    assert sorted(p.name for p in exports.iterdir()) == sorted(
+        ["catalog.bib", "catalog.csl.json", "catalog.json", "catalog.csv", "feed.xml"])
+    assert not (fixture_site / "zh" / "exports").exists() and not (fixture_site / "ja" / "exports").exists()
+    lib = bibtexparser.parse_string((exports / "catalog.bib").read_text("utf-8"))
+    assert sorted(e.key for e in lib.entries) == list(IDS) and not lib.failed_blocks
+    assert [p["id"] for p in json.loads((exports / "catalog.json").read_text("utf-8"))["papers"]] == list(IDS)
+    assert len(json.loads((exports / "catalog.csl.json").read_text("utf-8"))) == 3
+    assert [r["id"] for r in csv.DictReader(io.StringIO((exports / "catalog.csv").read_text("utf-8")))] == list(IDS)
+    feed = ET.parse(exports / "feed.xml").getroot()
+    atom = "{http://www.w3.org/2005/Atom}"
+    hrefs = sorted(link.get("href") for link in feed.iter(f"{atom}link"))
+    assert hrefs == [f"../papers/{i}/" for i in IDS]  # relative to exports/feed.xml, no absolute path
+    for href in hrefs:
+        assert (exports / href / "index.html").resolve().is_file()
+    for updated in feed.iter(f"{atom}updated"):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", updated.text), updated.text
+    for lang, prefix in LANG_DIRS.items():
+        home = (fixture_site / prefix / "index.html").read_text("utf-8")
+        up = "" if lang == "en" else "../"
+        for name in ("catalog.bib", "catalog.csl.json", "catalog.json", "catalog.csv", "feed.xml"):
+            assert f'href="{up}exports/{name}"' in home, (lang, name)
+
+
+def test_lab_pages(fixture_site):
+    conv = article(fixture_site / "labs" / "conversion" / "index.html")
+    assert "labmarker-conversion" in conv and "snnkb-badge--verified" in conv
+    assert (fixture_site / "downloads" / "labs" / "conversion.ipynb").is_file()
+    assert (fixture_site / "downloads" / "labs" / "conversion.py").read_text("utf-8").startswith("# %% [markdown]")
+    surr = article(fixture_site / "ja" / "labs" / "surrogate" / "index.html")
+    assert "代理勾配ラボ" in surr and "snnkb-badge--missing" in surr and "surrogate.ipynb" not in surr
+    assert (fixture_site / "downloads" / "labs" / "surrogate.py").is_file()
+
+
+def test_gallery_relations_quality_translations_performance(fixture_site):
+    blocks = article(fixture_site / "blocks" / "index.html")
+    assert "snnkb-block" in blocks and "atan_grad" in blocks and '<a href="../papers/chen2022surr/">' in blocks
+    graph = article(fixture_site / "relations" / "index.html")
+    assert graph.count("<a href=\"../papers/") == 3 and 'class="snnkb-graph-edge"' in graph
+    assert "<script" not in graph
+    quality = article_text(fixture_site / "zh" / "data-quality" / "index.html")
+    assert "NeurIPS 2021" in quality and quality.count('<a href="../papers/bo2021clip/">bo2021clip</a>') == 3
+    tr = article(fixture_site / "translations" / "index.html")
+    assert "67%" in tr and "not yet translated" in tr
+    perf = article_text(fixture_site / "performance" / "index.html")
+    assert "x86_64, 2 cores, Python 3.13 (fixture)" in perf and "validate, 1000 papers" in perf
+    assert 'class="snnkb-bars"' in perf and "not met" in perf and "Scaling note" in perf
+    ver = article(fixture_site / "verification" / "index.html")
+    assert "Mutation score" in ver and ">95%</td>" in ver and ">40</td>" in ver
 
 
 def _index(site: Path, prefix: str) -> dict:

@@ -7,6 +7,7 @@ another host) is in tests/browser/test_site_browser.py.
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -88,6 +89,15 @@ def test_payloads_are_shown_as_text(xss_site):
     for lang in ("zh", "ja"):
         text = (xss_site / lang / "papers" / "evil2020xss" / "index.html").read_text("utf-8")
         assert "&lt;script&gt;" in text
+    # New fields: source conflicts and equivalent-mutant reasons on the paper page, bench.json on Performance.
+    shown = html.unescape(page)  # md_text keeps every character, as entities
+    assert "onerror=alert('mutant-reason')" in shown and "[x](javascript:alert('says-link'))" in shown
+    perf = html.unescape((xss_site / "performance" / "index.html").read_text("utf-8"))
+    assert "<script>alert('machine')</script>" in perf and "<script>alert('figure')</script>" in perf
+    quality = html.unescape((xss_site / "data-quality" / "index.html").read_text("utf-8"))
+    assert "<svg onload=alert('fact-svg')>" in quality
+    relations = (xss_site / "relations" / "index.html").read_text("utf-8")
+    assert "&lt;script&gt;alert" in relations  # the title, escaped inside the SVG's <title>
 
 
 def test_scanner_catches_live_payloads(tmp_path):

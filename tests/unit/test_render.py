@@ -204,22 +204,29 @@ def test_fence_is_longer_than_any_backtick_run():
 
 # --- BibTeX --------------------------------------------------------------------------------------------------------------
 
-def test_bibtex_round_trips_through_bibtexparser():
-    entry = render.bibtex_entry({**PAPER, "title": "50% of {Spikes} & more_x"})
-    lib = bibtexparser.parse_string(entry)
+def test_paper_page_bibtex_block_is_the_export_entry():
+    # One BibTeX implementation (snnkb.export): the page's block and catalog.bib are the same text.
+    from snnkb import export
+
+    assert not hasattr(render, "bibtex_entry") or render.bibtex_entry is export.bibtex_entry
+    paper = {**PAPER, "title": "50% of Spikes & more"}
+    md = render.paper_page(paper, "en", data()).markdown
+    block = md[md.index("```bibtex\n") + len("```bibtex\n"):md.rindex("```")]
+    assert block == export.bibtex_entry(paper)
+    assert block in export.bibtex([OTHER, paper])
+    lib = bibtexparser.parse_string(block)
     assert not lib.failed_blocks
     (e,) = lib.entries
     assert (e.key, e.entry_type) == ("ada2019leak", "inproceedings")
     f = {k: v.value for k, v in e.fields_dict.items()}
-    assert f["title"] == "{50\\% of \\{Spikes\\} \\& more\\_x}"
+    assert f["title"] == "{50\\% of Spikes \\& more}"
     assert f["author"] == "Ada Lovelace and Charles Babbage"
-    assert (f["booktitle"], f["year"], f["doi"], f["eprint"]) == ("NeurIPS", "2019", "10.1000/xyz", "1901.00001")
+    assert (f["booktitle"], f["year"], f["doi"], f["eprint"]) == ("NeurIPS", "2019", "10.1000/xyz", "1901.00001v2")
 
 
 def test_bibtex_kind_from_venue():
-    assert render.bibtex_entry({**PAPER, "venue": "Frontiers in Neuroscience"}).startswith("@article{")
-    assert "journal = {Frontiers in Neuroscience}" in render.bibtex_entry({**PAPER, "venue": "Frontiers in Neuroscience"})
-    assert render.bibtex_entry({**PAPER, "venue": "arXiv preprint"}).startswith("@misc{")
+    journal = render.paper_page({**PAPER, "venue": "Frontiers in Neuroscience"}, "en", data()).markdown
+    assert "```bibtex\n@article{ada2019leak," in journal and "journal = {Frontiers in Neuroscience}" in journal
 
 
 # --- snnref source -------------------------------------------------------------------------------------------------------

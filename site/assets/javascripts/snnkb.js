@@ -39,22 +39,44 @@
     // Multi-valued facets hold space-separated terms; the others hold one value.
     var multi = { "categories": 1, "neuron-models": 1, "datasets": 1 };
 
+    function textOk(row, needle) {
+      return !needle || row.cells[0].textContent.toLowerCase().indexOf(needle) >= 0 ||
+        row.cells[2].textContent.toLowerCase().indexOf(needle) >= 0;
+    }
+
+    function values(row, key) {
+      var value = row.getAttribute("data-" + key) || "";
+      return multi[key] ? value.split(" ").filter(Boolean) : [value];
+    }
+
+    function selectOk(row, sel) {
+      return !sel.value || values(row, sel.getAttribute("data-filter")).indexOf(sel.value) >= 0;
+    }
+
     function apply() {
       var needle = (text.value || "").trim().toLowerCase();
       var shown = 0;
       rows.forEach(function (row) {
-        var ok = !needle || row.cells[0].textContent.toLowerCase().indexOf(needle) >= 0 ||
-          row.cells[2].textContent.toLowerCase().indexOf(needle) >= 0;
-        selects.forEach(function (sel) {
-          if (!ok || !sel.value) return;
-          var key = sel.getAttribute("data-filter");
-          var value = row.getAttribute("data-" + key) || "";
-          ok = multi[key] ? value.split(" ").indexOf(sel.value) >= 0 : value === sel.value;
-        });
+        var ok = textOk(row, needle) && selects.every(function (sel) { return selectOk(row, sel); });
         row.hidden = !ok;
         if (ok) shown += 1;
       });
       count.textContent = template.replace("{shown}", shown).replace("{total}", rows.length);
+      // Each option's count: the papers it would show, given the text and every *other* filter.
+      selects.forEach(function (sel) {
+        var key = sel.getAttribute("data-filter");
+        var counts = {};
+        rows.forEach(function (row) {
+          if (!textOk(row, needle)) return;
+          var others = selects.every(function (o) { return o === sel || selectOk(row, o); });
+          if (!others) return;
+          values(row, key).forEach(function (v) { counts[v] = (counts[v] || 0) + 1; });
+        });
+        Array.prototype.forEach.call(sel.options, function (opt) {
+          var name = opt.getAttribute("data-label");
+          if (name !== null) opt.textContent = name + " (" + (counts[opt.value] || 0) + ")";
+        });
+      });
     }
 
     function sortBy(th) {

@@ -1,0 +1,5 @@
+# %% [markdown]
+# # Surrogate-gradient lab (fixture, not executed in the fixture build)
+
+# %%
+print("surrogate lab fixture")
