@@ -24,6 +24,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from snnkb import REPO_ROOT
 MAX_MUTANTS = 40  # per paper: a deterministic, evenly spread sample when there are more
 MIN_MUTANTS = 8
 GATE = 0.90
-TOOL_VERSION = "1"
+TOOL_VERSION = "2"
 _SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}
 _BOUNDARY = {ast.GtE: ast.Gt, ast.Gt: ast.GtE, ast.LtE: ast.Lt, ast.Lt: ast.LtE}
 OPERATORS = ("arith-swap", "compare-boundary", "constant", "sign-flip", "drop-term", "swap-args", "detach",
@@ -233,7 +234,7 @@ def sample(items: list[Any], limit: int) -> list[Any]:
 
 # --- running a paper's mutants ----------------------------------------------------------------------------
 
-_EXIT = {0: "survived", 10: "killed_assert", 11: "killed_error", 12: "timed_out"}
+_EXIT = {0: "survived", 10: "killed_assert", 11: "killed_error", 12: "timed_out", 13: "invalid"}
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -262,6 +263,9 @@ def _run_cells(cells: list[str], timeout: float) -> int:
         return 12
     except AssertionError:
         return 10
+    except AttributeError as exc:
+        # An added .detach() on something that is not a tensor is a stillborn mutant, not a kill.
+        return 13 if "attribute 'detach'" in str(exc) else 11
     except BaseException:  # noqa: BLE001 - any other failure is a kill by error
         return 11
     finally:
@@ -269,7 +273,35 @@ def _run_cells(cells: list[str], timeout: float) -> int:
     return 0
 
 
-def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, str] | None) -> int:
+def _trace_lines(files: set[str], out: str) -> None:
+    """Record which lines of ``files`` run (the baseline's coverage) and write them to ``out`` at exit."""
+    import atexit
+
+    seen: dict[str, set[int]] = {f: set() for f in files}
+
+    def tracer(frame, event, arg):  # noqa: ARG001
+        if frame.f_code.co_filename not in seen:
+            return None  # do not trace inside other files
+        def local(frame, event, arg):  # noqa: ARG001
+            if event == "line":
+                seen[frame.f_code.co_filename].add(frame.f_lineno)
+            return local
+        seen[frame.f_code.co_filename].add(frame.f_lineno)
+        return local
+
+    def dump() -> None:
+        Path(out).write_text(json.dumps({f: sorted(v) for f, v in seen.items()}))
+
+    sys.settrace(tracer)
+    atexit.register(dump)
+    _DUMP.append(dump)
+
+
+_DUMP: list = []  # the child's coverage writer: called before os._exit, which skips atexit
+
+
+def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, str] | None,
+              coverage: tuple[set[str], str] | None = None) -> int:
     """Forked child: install the mutated module (if any) under its real name, then run the cells."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -292,16 +324,22 @@ def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, s
             exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102
         except BaseException:  # noqa: BLE001 - a mutant that breaks the import is killed by error
             return 11
+    if coverage is not None:
+        _trace_lines(*coverage)
     return _run_cells(cells, timeout)
 
 
-def _fork_run(cells: list[str], timeout: float, root: Path, patch: tuple[Path, str] | None) -> str:
+def _fork_run(cells: list[str], timeout: float, root: Path, patch: tuple[Path, str] | None,
+              coverage: tuple[set[str], str] | None = None) -> str:
     pid = os.fork()
     if pid == 0:
         code = 11
         try:
-            code = _in_child(cells, timeout, root, patch)
+            code = _in_child(cells, timeout, root, patch, coverage)
         finally:
+            sys.settrace(None)
+            for dump in _DUMP:
+                dump()
             os._exit(code)
     deadline = time.monotonic() + timeout + 15  # C code can ignore SIGALRM: the parent kills it
     while True:
@@ -329,30 +367,39 @@ def mutate_paper(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) ->
     nb_text = (root / entry["notebook"]).read_text("utf-8")
     cells = [c.source for c in jupytext.reads(nb_text, fmt="py:percent").cells if c.cell_type == "code"]
     targets = target_functions(entry["impl"], nb_text, root)
+    record: dict[str, Any] = {"mutants": 0, "killed_assert": 0, "killed_error": 0, "timed_out": 0,
+                              "survivors": [], "equivalent": [], "errors": [], "invalid": 0}
+    # The unmutated run must pass; it also records which lines the notebook executes (only those are mutated:
+    # a branch the notebook never reaches, e.g. the soft reset in a hard-reset paper, is not its to check).
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        cov_file = str(Path(tmp) / "coverage.json")
+        baseline = _fork_run(cells, 300, root, None, ({str(p) for p in targets}, cov_file))
+        covered = {Path(f): set(lines) for f, lines in json.loads(Path(cov_file).read_text()).items()} \
+            if Path(cov_file).exists() else {}
+    base_seconds = time.perf_counter() - t0
+    if baseline != "survived":
+        record.update(status="baseline-failed", seconds=round(time.perf_counter() - start, 2), score=None)
+        return record
     # The paper's own module first, so sampling keeps all of it when the core adds many points.
     own = _module_path(entry["impl"].split(":")[0], root)
     files = sorted(targets, key=lambda p: (p != own, str(p)))
     candidates = [(path, names, m, k) for path in files for names in [targets[path]] for m, k in
-                  _enumerate(path, names, root)]
+                  _enumerate(path, names, root) if m.line in covered.get(path, set())]
     own_count = sum(1 for c in candidates if c[0] == own)
     chosen = (candidates if len(candidates) <= limit else
               sample(candidates[:own_count], min(own_count, limit)) +
               sample(candidates[own_count:], max(0, limit - own_count)))
     equivalent = {e["id"]: e["reason"] for e in entry.get("equivalent_mutants", [])}
-    record: dict[str, Any] = {"mutants": 0, "killed_assert": 0, "killed_error": 0, "timed_out": 0,
-                              "survivors": [], "equivalent": [], "errors": []}
-    t0 = time.perf_counter()
-    baseline = _fork_run(cells, 300, root, None)
-    base_seconds = time.perf_counter() - t0
-    if baseline != "survived":
-        record.update(status="baseline-failed", seconds=round(time.perf_counter() - start, 2), score=None)
-        return record
     timeout = max(10.0, 5 * base_seconds)
     for path, names, mutant, index in chosen:
         if mutant.id in equivalent:
             record["equivalent"].append({**asdict(mutant), "reason": equivalent[mutant.id]})
             continue
         outcome = _fork_run(cells, timeout, root, (path, mutated_source(path, names, index)))
+        if outcome == "invalid":  # not a program a person could write (e.g. .detach() on a tuple): not counted
+            record["invalid"] += 1
+            continue
         record["mutants"] += 1
         if outcome == "survived":
             record["survivors"].append(asdict(mutant))

@@ -12,8 +12,10 @@ TOY = '''
 import torch
 
 
-def leaky(v: torch.Tensor, x: torch.Tensor, *, beta: float) -> torch.Tensor:
+def leaky(v: torch.Tensor, x: torch.Tensor, *, beta: float, mode: str = "leak") -> torch.Tensor:
     """V_t = beta * V_{t-1} + X_t."""
+    if mode == "other":
+        return 3 * v - x
     return beta * v + x
 '''
 HEADER = "# %%\nimport math\nimport torch\nfrom snnref.toy import leaky\n\n# %%\n"
@@ -43,20 +45,23 @@ def test_weak_check_reports_its_survivor(tmp_path: Path):
     survivors = {s["operator"]: s for s in record["survivors"]}
     assert "drop-term" in survivors
     assert survivors["drop-term"]["before"] == "beta * v + x" and survivors["drop-term"]["after"] == "x"
+    # Only lines the notebook runs are mutated: nothing from the `mode == "other"` branch.
+    assert all(m["line"] != 8 for m in record["survivors"])
     assert record["status"] == "below-gate" and record["score"] < 0.9
 
 
 def test_strong_check_kills_every_mutant(tmp_path: Path):
     root, entry = _root(tmp_path, STRONG)
     record = mutate_paper(entry, root)
-    assert record["survivors"] == []
+    assert record["survivors"] == [], record["survivors"]
     assert record["mutants"] == record["killed_assert"] >= 4
     assert record["score"] == 1.0
 
 
 def test_equivalent_mutants_are_listed_not_counted(tmp_path: Path):
     root, entry = _root(tmp_path, WEAK)
-    entry["equivalent_mutants"] = [{"id": "snnref/toy.py:7:11:drop-term:1", "reason": "toy: only for the test"}]
+    mid = "snnref/toy.py:9:11:drop-term:1"
+    entry["equivalent_mutants"] = [{"id": mid, "reason": "toy: only for the test"}]
     record = mutate_paper(entry, root)
-    assert [e["id"] for e in record["equivalent"]] == ["snnref/toy.py:7:11:drop-term:1"]
-    assert all(s["id"] != "snnref/toy.py:7:11:drop-term:1" for s in record["survivors"])
+    assert [e["id"] for e in record["equivalent"]] == [mid]
+    assert all(s["id"] != mid for s in record["survivors"])
