@@ -307,6 +307,9 @@ def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, s
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
     os.chdir(root)
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)  # figures are not looked at here; set in the child, not the caller's env
     # Import snnref from the root under test, fresh in this child.
     sys.path.insert(0, str(root))
     for name in [m for m in sys.modules if m == "snnref" or m.startswith("snnref.")]:
@@ -356,7 +359,6 @@ def _fork_run(cells: list[str], timeout: float, root: Path, patch: tuple[Path, s
 
 def mutate_paper(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) -> dict[str, Any]:
     """Run every (sampled) mutant of one paper; returns its report record."""
-    os.environ["MPLBACKEND"] = "Agg"
     for name in ("torch", "numpy", "matplotlib.pyplot", "IPython.core.inputtransformer2"):
         __import__(name)
     import jupytext
