@@ -60,9 +60,9 @@ def ttfs_step(x: torch.Tensor, state: TTFSState, *, v_th: float | torch.Tensor =
 
 def first_spike_step(p_seq: torch.Tensor) -> torch.Tensor:
     r"""$k^*$ (1-based step of the first spike) from a step-shaped output [T, B, ...]; ``inf`` where it never fired."""
-    n_before = (p_seq <= 0).sum(0).to(p_seq.dtype)  # steps before the first spike
-    # dividing by 0 where the neuron never fired gives inf
-    return (n_before + 1) / (p_seq.amax(0) > 0).to(p_seq.dtype)
+    n_before = sum(p <= 0 for p in p_seq)  # steps before the first spike, per neuron
+    # dividing by 0 where the neuron never fired (n_before = T) gives inf
+    return (n_before.to(p_seq.dtype) + 1) / (n_before < len(p_seq)).to(p_seq.dtype)
 
 
 def ttfs_decode(k_star: torch.Tensor, *, v_th: float | torch.Tensor = 1.0, dt: float = 1.0) -> torch.Tensor:

@@ -48,7 +48,7 @@ def population_step(
     p = escape_probability(h.unsqueeze(-1) + eta, c=c, theta=theta, delta_u=delta_u, dt=dt)  # [B, K]
     a_bar = (q * p).sum(-1)
     survive = q * (1 - p)
-    q_next = torch.cat([a_bar.unsqueeze(-1), survive[..., :-2], survive[..., -2:].sum(-1, keepdim=True)], dim=-1)
+    q_next = torch.cat([a_bar[..., None], survive[..., :-2], survive[..., -2:].sum(-1, keepdim=True)], dim=-1)
     return a_bar, (q_next, h)
 
 
