@@ -359,6 +359,7 @@ def _fork_run(cells: list[str], timeout: float, root: Path, patch: tuple[Path, s
 
 def mutate_paper(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) -> dict[str, Any]:
     """Run every (sampled) mutant of one paper; returns its report record."""
+    root = Path(root).resolve()  # coverage is recorded by absolute file name
     for name in ("torch", "numpy", "matplotlib.pyplot", "IPython.core.inputtransformer2"):
         __import__(name)
     import jupytext
