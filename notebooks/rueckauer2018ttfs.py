@@ -21,27 +21,12 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from snnref.conversion.toolkit import SpikingNeuron, convert
+from snnref.conversion.toolkit import SpikingNeuron, constant_input, convert, simulate_layers
 from snnref.neuron import multi_step
 from snnref.conversion.ttfs import (convert_ttfs, first_spike_step, ttfs_decode, ttfs_init_state, ttfs_step)
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)
-
-
-def constant_input(x: torch.Tensor, T: int) -> torch.Tensor:
-    """The same analog input on each of T steps, [T, B, ...]."""
-    return x.unsqueeze(0).expand(T, *x.shape)
-
-
-def simulate_layers(snn: nn.Sequential, x_seq: torch.Tensor) -> list[torch.Tensor]:
-    """The output sequence of every module of ``snn``, in order."""
-    outs = []
-    with torch.no_grad():
-        for m in snn:
-            x_seq = m(x_seq)
-            outs.append(x_seq)
-    return outs
 
 
 def ttfs_loop(currents: list[float], theta: float) -> int | None:
