@@ -488,15 +488,28 @@ def run(root: Path = REPO_ROOT, only: list[str] | None = None, jobs: int | None 
 
 
 def _main(args: argparse.Namespace) -> int:
-    report = run(args.root, args.only or None, args.jobs, progress=not args.quiet)
+    only = list(args.only)
+    if args.changed_since:
+        from snnkb.verify import _jobs, affected, changed_files
+
+        jobs, _ = _jobs(args.root, args.root / "catalog.yaml")
+        papers = [j for j in jobs if not j.id.startswith("labs/")]
+        only = affected(args.root, papers, changed_files(args.root, args.changed_since))
+        print(f"mutate: {len(only)} affected paper(s): {', '.join(only) or 'none'}")
+        if not only:
+            return 0
+    report = run(args.root, only or None, args.jobs, progress=not args.quiet)
     failing = 0
     for pid, r in report["papers"].items():
+        if only and pid not in only:
+            continue
         if r.get("status") != "ok":
             failing += 1
             print(f"  {pid}: {r.get('status')} (score {r.get('score')}, {r.get('mutants')} mutants)", file=sys.stderr)
             for s in r.get("survivors", [])[:10]:
                 print(f"    survived {s['id']}: {s['before']}  ->  {s['after']}", file=sys.stderr)
-    print(f"mutate: {len(report['papers']) - failing}/{len(report['papers'])} papers meet the gate "
+    considered = len([pid for pid in report["papers"] if not only or pid in only])
+    print(f"mutate: {considered - failing}/{considered} papers meet the gate "
           f"(>= {MIN_MUTANTS} mutants, >= {GATE:.0%} killed by an assertion); "
           f"ran {len(report['executed'])} in {report['seconds']} s")
     return 1 if failing and args.gate else 0
@@ -509,5 +522,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--root", type=Path, default=REPO_ROOT)
     p.add_argument("-j", "--jobs", type=int, default=None)
     p.add_argument("--gate", action="store_true", help="exit 1 if any paper is below the gate")
+    p.add_argument("--changed-since", metavar="REF", help="only papers whose notebook or snnref inputs changed")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_main)
