@@ -54,19 +54,30 @@ class _LIFSequence(torch.autograd.Function):
         keep, gain, v_th, v_reset, surrogate, alpha = ctx.params
         surrogate_grad = SURROGATES[surrogate][1]
         grad_h = torch.empty_like(h_seq)
-        dv_dh = torch.empty_like(h_seq[0])
         last = h_seq.shape[0] - 1
+        # Small sequences: the per-step terms for all steps at once (fewer op dispatches). Large ones: step by step,
+        # so that each slice's temporaries stay in cache.
+        whole = h_seq.numel() <= _WHOLE_SEQUENCE_LIMIT
+        if whole:
+            sg_all = surrogate_grad(h_seq - v_th, alpha)
+            dv_all = 1.0 - v_th * sg_all if v_reset is None else (v_reset - h_seq).mul_(sg_all).add_(~fired)
+        dv_dh = None if whole else torch.empty_like(h_seq[0])
         for t in range(last, -1, -1):
-            h = h_seq[t]
-            sg = surrogate_grad(h - v_th, alpha)  # sigma'_t
+            sg = sg_all[t] if whole else surrogate_grad(h_seq[t] - v_th, alpha)  # sigma'_t
             g = torch.mul(grad_s[t], sg, out=grad_h[t])  # through this step's own spike
             if t < last:  # dL/dV_T = 0: the final potential is not an output
-                if v_reset is None:
+                if whole:
+                    dv_dh = dv_all[t]
+                elif v_reset is None:
                     torch.mul(sg, -v_th, out=dv_dh).add_(1.0)
                 else:
-                    torch.sub(v_reset, h, out=dv_dh).mul_(sg).add_(fired[t].logical_not())
+                    torch.sub(v_reset, h_seq[t], out=dv_dh).mul_(sg).add_(fired[t].logical_not())
                 g.addcmul_(dv_dh, grad_h[t + 1], value=keep)  # + dV_t/dH_t * dH_{t+1}/dV_t * dL/dH_{t+1}
         return grad_h.mul_(gain), None, None, None, None, None, None
+
+
+#: Below this many elements the backward pass computes its per-step terms for the whole sequence at once.
+_WHOLE_SEQUENCE_LIMIT = 1 << 20
 
 
 def lif_multi_step(

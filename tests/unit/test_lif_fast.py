@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 
+from snnref import lif_fast
 from snnref.lif_fast import lif_multi_step
 from snnref.neuron import if_step, lif_step, multi_step
 from snnref.surrogate import SURROGATES
@@ -31,7 +32,10 @@ def _reference(x, *, tau, v_th, v_reset, decay_input, surrogate, alpha):
 
 @pytest.mark.parametrize("case", CASES + [dict(tau=math.inf, v_reset=0.0, decay_input=False)], ids=str)
 @pytest.mark.parametrize("surrogate", sorted(SURROGATES))
-def test_fast_matches_loop(case, surrogate):
+@pytest.mark.parametrize("whole", [True, False], ids=["whole-sequence", "step-by-step"])
+def test_fast_matches_loop(case, surrogate, whole, monkeypatch):
+    # Both backward strategies: the terms for all steps at once (small layers) and slice by slice (large ones).
+    monkeypatch.setattr(lif_fast, "_WHOLE_SEQUENCE_LIMIT", 1 << 30 if whole else 0)
     torch.manual_seed(0)
     x = (torch.rand(12, 3, 7, dtype=torch.float64) * 1.6).requires_grad_()
     w = torch.randn(12, 3, 7, dtype=torch.float64)  # a generic upstream gradient
