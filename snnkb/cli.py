@@ -62,6 +62,9 @@ def _translations(args: argparse.Namespace) -> int:
     return 0
 
 
+PLUGINS = ("verify", "site", "new", "mutate")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="snnkb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -82,11 +85,14 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--check", action="store_true")
     p.set_defaults(func=_schema)
 
-    # Subcommands that live beside the code they drive; each module has register(sub).
-    from snnkb import mutate, new, site, verify
+    # Subcommands that live beside the code they drive; each module has register(sub). Only the one asked for is
+    # imported (the others pull in jsonschema, ruamel, ...), so a no-op `snnkb verify` stays fast.
+    import importlib
 
-    for module in (verify, site, new, mutate):
-        module.register(sub)
+    argv = sys.argv[1:] if argv is None else argv
+    asked = next((a for a in argv if not a.startswith("-")), None)
+    for name in PLUGINS if asked not in PLUGINS else (asked,):
+        importlib.import_module(f"snnkb.{name}").register(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)

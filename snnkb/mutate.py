@@ -6,6 +6,7 @@ mutant is one small AST change of a kind that real SNN bugs are made of (see OPE
 run against each mutant in a fresh fork of one warm process per paper (torch imported once), with a timeout.
 
 Outcomes: killed by an assertion, killed by an error (weaker evidence, counted apart), timed out, or survived.
+A mutant whose own changed expression raises (it cannot be evaluated at all) is stillborn: listed, not counted.
 A survivor is either killed by a stronger claim in the notebook, or listed in the catalog entry's
 ``equivalent_mutants`` with a reason a reviewer can check.
 
@@ -35,7 +36,7 @@ from snnkb import REPO_ROOT
 MAX_MUTANTS = 40  # per paper: a deterministic, evenly spread sample when there are more
 MIN_MUTANTS = 8
 GATE = 0.90
-TOOL_VERSION = "2"
+TOOL_VERSION = "3"
 _SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}
 _BOUNDARY = {ast.GtE: ast.Gt, ast.Gt: ast.GtE, ast.LtE: ast.Lt, ast.Lt: ast.LtE}
 OPERATORS = ("arith-swap", "compare-boundary", "constant", "sign-flip", "drop-term", "swap-args", "detach",
@@ -50,6 +51,7 @@ class Mutant:
     operator: str
     before: str
     after: str
+    end_line: int = 0  # last line of the mutated expression
 
 
 # --- which code to mutate ---------------------------------------------------------------------------------
@@ -203,7 +205,7 @@ def _enumerate(path: Path, names: set[str], root: Path) -> list[tuple[Mutant, in
         if before == after:
             continue
         mid = f"{rel}:{node.lineno}:{node.col_offset}:{op}" + (f":{variant}" if variant else "")
-        out.append((Mutant(mid, rel, node.lineno, op, before, after), k))
+        out.append((Mutant(mid, rel, node.lineno, op, before, after, node.end_lineno or node.lineno), k))
     return out
 
 
@@ -212,17 +214,18 @@ def _points(tree: ast.Module, names: set[str]) -> list[tuple[ast.AST, str, int]]
             for c in _candidates(d)]
 
 
-def mutated_source(path: Path, names: set[str], index: int) -> str:
-    """The module source with mutation point ``index`` applied."""
+def mutated_module(path: Path, names: set[str], index: int) -> ast.Module:
+    """The module's syntax tree with mutation point ``index`` applied, every node at its original line (so
+    tracebacks and coverage name the file's real lines)."""
     tree = ast.parse(path.read_text("utf-8"))
     node, op, variant = _points(tree, names)[index]
-    replacement = _mutate(node, op, variant)
+    replacement = ast.copy_location(_mutate(node, op, variant), node)
 
     class Swap(ast.NodeTransformer):
         def generic_visit(self, n):
             return replacement if n is node else super().generic_visit(n)
 
-    return ast.unparse(ast.fix_missing_locations(Swap().visit(tree)))
+    return ast.fix_missing_locations(Swap().visit(tree))
 
 
 def sample(items: list[Any], limit: int) -> list[Any]:
@@ -234,7 +237,24 @@ def sample(items: list[Any], limit: int) -> list[Any]:
 
 # --- running a paper's mutants ----------------------------------------------------------------------------
 
-_EXIT = {0: "survived", 10: "killed_assert", 11: "killed_error", 12: "timed_out", 13: "invalid"}
+_EXIT = {0: "survived", 10: "killed_assert", 11: "killed_error", 12: "timed_out", 13: "invalid", 14: "stillborn"}
+
+
+def _raised_at(exc: BaseException, site: tuple[str, int, int]) -> bool:
+    """Did the exception come out of the mutated expression itself (its own line, not a function it calls)?
+
+    Such a mutant is stillborn: the changed expression cannot be evaluated at all (e.g. swapped arguments of
+    ``torch.where``), as a statically typed program would fail to compile. No assertion can ever see it, so it is
+    reported apart and not counted; a crash anywhere else still counts as a kill by error.
+    """
+    path, first, last = site
+    innermost = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == path:
+            innermost = tb.tb_lineno
+        tb = tb.tb_next
+    return innermost is not None and first <= innermost <= last
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -242,7 +262,7 @@ def _module_name(path: Path, root: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _run_cells(cells: list[str], timeout: float) -> int:
+def _run_cells(cells: list[str], timeout: float, site: tuple[str, int, int] | None = None) -> int:
     """Execute notebook code cells in a fresh namespace; the exit code says how it ended."""
     from IPython.core.inputtransformer2 import TransformerManager
 
@@ -265,9 +285,11 @@ def _run_cells(cells: list[str], timeout: float) -> int:
         return 10
     except AttributeError as exc:
         # An added .detach() on something that is not a tensor is a stillborn mutant, not a kill.
-        return 13 if "attribute 'detach'" in str(exc) else 11
-    except BaseException:  # noqa: BLE001 - any other failure is a kill by error
-        return 11
+        if "attribute 'detach'" in str(exc):
+            return 13
+        return 14 if site and _raised_at(exc, site) else 11
+    except BaseException as exc:  # noqa: BLE001 - any other failure is a kill by error
+        return 14 if site and _raised_at(exc, site) else 11
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     return 0
@@ -300,8 +322,8 @@ def _trace_lines(files: set[str], out: str) -> None:
 _DUMP: list = []  # the child's coverage writer: called before os._exit, which skips atexit
 
 
-def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, str] | None,
-              coverage: tuple[set[str], str] | None = None) -> int:
+def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, ast.Module] | None,
+              coverage: tuple[set[str], str] | None = None, site: tuple[str, int, int] | None = None) -> int:
     """Forked child: install the mutated module (if any) under its real name, then run the cells."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -310,6 +332,9 @@ def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, s
     import matplotlib
 
     matplotlib.use("Agg", force=True)  # figures are not looked at here; set in the child, not the caller's env
+    import torch
+
+    torch.set_num_threads(1)  # papers run side by side, one per core: an idle OpenMP pool only spins
     # Import snnref from the root under test, fresh in this child.
     sys.path.insert(0, str(root))
     for name in [m for m in sys.modules if m == "snnref" or m.startswith("snnref.")]:
@@ -317,28 +342,28 @@ def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, s
     if patch is not None:
         import types
 
-        path, source = patch
+        path, tree = patch
         name = _module_name(path, root)
         module = types.ModuleType(name)
         module.__file__ = str(path)
         module.__package__ = name.rpartition(".")[0]
         sys.modules[name] = module
         try:
-            exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102
+            exec(compile(tree, str(path), "exec"), module.__dict__)  # noqa: S102
         except BaseException:  # noqa: BLE001 - a mutant that breaks the import is killed by error
             return 11
     if coverage is not None:
         _trace_lines(*coverage)
-    return _run_cells(cells, timeout)
+    return _run_cells(cells, timeout, site)
 
 
-def _fork_run(cells: list[str], timeout: float, root: Path, patch: tuple[Path, str] | None,
-              coverage: tuple[set[str], str] | None = None) -> str:
+def _fork_run(cells: list[str], timeout: float, root: Path, patch: tuple[Path, ast.Module] | None,
+              coverage: tuple[set[str], str] | None = None, site: tuple[str, int, int] | None = None) -> str:
     pid = os.fork()
     if pid == 0:
         code = 11
         try:
-            code = _in_child(cells, timeout, root, patch, coverage)
+            code = _in_child(cells, timeout, root, patch, coverage, site)
         finally:
             sys.settrace(None)
             for dump in _DUMP:
@@ -360,8 +385,10 @@ def _fork_run(cells: list[str], timeout: float, root: Path, patch: tuple[Path, s
 def mutate_paper(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) -> dict[str, Any]:
     """Run every (sampled) mutant of one paper; returns its report record."""
     root = Path(root).resolve()  # coverage is recorded by absolute file name
-    for name in ("torch", "numpy", "matplotlib.pyplot", "IPython.core.inputtransformer2"):
-        __import__(name)
+    from snnkb.warm import preload
+
+    preload()  # the runner's warm state: heavy imports, lazy torch.testing imports, a drawn figure
+    __import__("IPython.core.inputtransformer2")
     import jupytext
     import warnings
 
@@ -371,7 +398,7 @@ def mutate_paper(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) ->
     cells = [c.source for c in jupytext.reads(nb_text, fmt="py:percent").cells if c.cell_type == "code"]
     targets = target_functions(entry["impl"], nb_text, root)
     record: dict[str, Any] = {"mutants": 0, "killed_assert": 0, "killed_error": 0, "timed_out": 0,
-                              "survivors": [], "equivalent": [], "errors": [], "invalid": 0}
+                              "survivors": [], "equivalent": [], "errors": [], "invalid": 0, "stillborn": []}
     # The unmutated run must pass; it also records which lines the notebook executes (only those are mutated:
     # a branch the notebook never reaches, e.g. the soft reset in a hard-reset paper, is not its to check).
     t0 = time.perf_counter()
@@ -399,9 +426,13 @@ def mutate_paper(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) ->
         if mutant.id in equivalent:
             record["equivalent"].append({**asdict(mutant), "reason": equivalent[mutant.id]})
             continue
-        outcome = _fork_run(cells, timeout, root, (path, mutated_source(path, names, index)))
+        site = (str(path), mutant.line, mutant.end_line)
+        outcome = _fork_run(cells, timeout, root, (path, mutated_module(path, names, index)), site=site)
         if outcome == "invalid":  # not a program a person could write (e.g. .detach() on a tuple): not counted
             record["invalid"] += 1
+            continue
+        if outcome == "stillborn":  # the mutated expression itself cannot run: listed, not counted
+            record["stillborn"].append(mutant.id)
             continue
         record["mutants"] += 1
         if outcome == "survived":

@@ -22,7 +22,9 @@ from typing import Any, Iterator
 
 #: Imported once in the parent so every forked child starts with them loaded.
 PRELOAD = ("torch", "numpy", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
-           "IPython.core.interactiveshell", "jupytext", "nbformat", "snnref.neuron", "snnref.surrogate")
+           "IPython.core.interactiveshell", "jupytext", "nbformat", "snnref.neuron", "snnref.surrogate",
+           # torch.testing.assert_close imports this lazily on its first call (sympy and all: seconds per child)
+           "torch.distributed.tensor")
 
 
 def preload() -> None:
@@ -35,6 +37,23 @@ def preload() -> None:
             importlib.import_module(name)
         except ImportError:
             pass  # a notebook that needs it will report the ImportError itself
+    _warm_matplotlib()
+
+
+def _warm_matplotlib() -> None:
+    """Draw one throwaway figure, so children inherit a built mathtext parser and loaded fonts (seconds each)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        return
+    fig = Figure(figsize=(2, 2))
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], label=r"$\alpha_t$")
+    ax.set_xlabel(r"$\tau_m\,\mathrm{(ms)}$")
+    ax.set_title("warm-up")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(io.BytesIO(), format="png")
 
 
 class CellTimeout(Exception):

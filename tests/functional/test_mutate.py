@@ -65,3 +65,33 @@ def test_equivalent_mutants_are_listed_not_counted(tmp_path: Path):
     record = mutate_paper(entry, root)
     assert [e["id"] for e in record["equivalent"]] == [mid]
     assert all(s["id"] != mid for s in record["survivors"])
+
+
+GATE_TOY = '''
+import torch
+
+
+def gate(v: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Pass v where it is positive, else x."""
+    return torch.where(v > 0, v, x)
+'''
+
+
+def test_a_mutant_that_cannot_run_is_stillborn_not_counted(tmp_path: Path):
+    (tmp_path / "snnref").mkdir()
+    (tmp_path / "snnref" / "__init__.py").write_text("")
+    (tmp_path / "snnref" / "toy.py").write_text(GATE_TOY)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "toy2020gate.py").write_text(
+        "# %%\nimport torch\nfrom snnref.toy import gate\n\n# %%\n"
+        "v = torch.tensor([1.0, -1.0, 0.0], requires_grad=True)\n"
+        "out = gate(v, torch.tensor([5.0, 6.0, 7.0]))\n"
+        "assert out.tolist() == [1.0, 6.0, 7.0] and out.requires_grad\n"
+        "out.sum().backward()\n"
+        "assert v.grad.tolist() == [1.0, 0.0, 0.0]\n")
+    entry = {"id": "toy2020gate", "impl": "snnref.toy:gate", "notebook": "notebooks/toy2020gate.py"}
+    record = mutate_paper(entry, tmp_path)
+    # torch.where(v, v > 0, x) raises in the mutated expression itself: no assertion could ever see it.
+    assert record["stillborn"] == ["snnref/toy.py:7:11:swap-args"]
+    assert record["killed_error"] == 0 and record["survivors"] == []
+    assert record["mutants"] == record["killed_assert"] >= 2  # the boundary and the detach mutants still count

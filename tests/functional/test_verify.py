@@ -160,3 +160,24 @@ def test_affected_follows_dependencies(tmp_path: Path):
     assert affected(tmp_path, jobs, {"snnref/core.py"}) == ["uses"]
     assert affected(tmp_path, jobs, {"notebooks/plain.py"}) == ["plain"]
     assert affected(tmp_path, jobs, {"requirements.lock"}) == ["uses", "plain"]
+
+
+def test_noop_decides_without_heavy_imports(tmp_path: Path):
+    """Nothing changed since an all-green run: `snnkb verify` answers without parsing the catalog or importing
+    torch/jupytext/nbclient; touching a notebook brings the content-hash path back."""
+    import subprocess
+    import sys
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "good2020pass.py").write_text(HEADER + NOTEBOOKS["good2020pass"], "utf-8")
+    (tmp_path / "catalog.yaml").write_text("papers:\n" + _entry("good2020pass"), "utf-8")
+    shutil.copy(REPO_ROOT / "requirements.lock", tmp_path / "requirements.lock")
+    assert run(tmp_path, jobs=1, timeout=10, progress=False)["executed"] == ["good2020pass"]
+    probe = ("import sys; from snnkb.cli import main; code = main(['verify', '-q', '--root', sys.argv[1]]); "
+             "heavy = sorted(m for m in ('torch', 'jupytext', 'nbclient', 'ruamel', 'yaml') if m in sys.modules); "
+             "print('HEAVY', heavy); sys.exit(code)")
+    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in out.stdout and "executed 0" in out.stdout, out.stdout + out.stderr
+    nb = tmp_path / "notebooks" / "good2020pass.py"
+    nb.write_text(nb.read_text("utf-8") + "z = 2\n", "utf-8")
+    assert run(tmp_path, jobs=1, timeout=10, progress=False)["executed"] == ["good2020pass"]
