@@ -153,6 +153,48 @@ def lif_rows(results: list[dict]) -> list[dict]:
     return rows
 
 
+def _row(rows: list[dict], prefix: str) -> dict | None:
+    return next((r for r in rows if str(r.get("figure", "")).startswith(prefix)), None)
+
+
+def explain(rows: list[dict]) -> None:
+    """Attach to each missed target the measured reason it is missed (an i18n key of the Performance page and its
+    figures), computed from this run's own numbers, not written by hand."""
+    def why(row: dict | None, key: str, **args: object) -> None:
+        if row is not None and row.get("met") is False:
+            row["why"] = {"key": key, "args": {k: round(v, 2) if isinstance(v, float) else v for k, v in args.items()}}
+
+    for size in ("T=32 B=64 N=2048", "T=16 B=32 N=512"):
+        ours, sj = _row(rows, f"LIF fwd+bwd {size}: snnref-fast"), _row(rows, f"LIF fwd+bwd {size}: spikingjelly")
+        loop = _row(rows, f"LIF fwd+bwd {size}: snnref-loop")
+        if ours and sj and loop:
+            why(_row(rows, f"snnref / SpikingJelly time, {size}"), "why_lif_ratio", ours=ours["median_ms"],
+                sj=sj["median_ms"], loop=loop["median_ms"])
+    ours, st = _row(rows, "LIF fwd+bwd T=32 B=64 N=2048: snnref-fast"), _row(rows, "LIF fwd+bwd T=32 B=64 N=2048: snntorch")
+    if ours and st:
+        why(_row(rows, "snnTorch / snnref time"), "why_snntorch", snntorch=st["median_ms"], ours=ours["median_ms"],
+            need=st["median_ms"] / 4)
+    report = ROOT / "build" / "verification.json"
+    papers = json.loads(report.read_text("utf-8"))["papers"] if report.exists() else {}
+    compute = sum(float(r.get("seconds") or 0) for r in papers.values())
+    cores = os.cpu_count() or 1
+    warm, fresh = _row(rows, "verify, cold, warm runner"), _row(rows, "verify, cold, --fresh-kernels")
+    if warm:
+        why(warm, "why_verify_cold", n=len(papers), compute=compute, cores=cores, floor=compute / cores,
+            measured=warm["median"])
+    if warm and fresh:
+        why(_row(rows, "warm runner / fresh kernels"), "why_warm_ratio", compute=compute, cores=cores,
+            fresh=fresh["median"], bound=compute / cores / fresh["median"])
+    why(_row(rows, "site build, strict"), "why_site", papers=len(papers), cores=cores)
+    mutate = _row(rows, "mutate, cold")
+    mreport = ROOT / "build" / "mutation.json"
+    if mutate and mreport.exists():
+        mpapers = json.loads(mreport.read_text("utf-8"))["papers"].values()
+        runs = sum(int(r.get("mutants") or 0) + len(r.get("stillborn") or []) + int(r.get("invalid") or 0)
+                   + len(r.get("equivalent") or []) + 1 for r in mpapers)
+        why(mutate, "why_mutate", runs=runs, cores=cores, per_run=mutate["median"] * cores / max(1, runs))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip", nargs="*", default=[], choices=PARTS)
@@ -171,6 +213,7 @@ def main() -> None:
         rows += bench_mutate()
     if "scale" not in args.skip:
         rows += bench_scale()
+    explain(rows)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     out = {"machine": machine, "date": time.strftime("%Y-%m-%d"), "rows": rows}
     (ROOT / "build").mkdir(exist_ok=True)
@@ -181,6 +224,8 @@ def main() -> None:
         extra = f"  (min {r.get('min', r.get('min_ms'))}, max {r.get('max', r.get('max_ms'))})" if "min" in r or "min_ms" in r else ""
         met = "" if "met" not in r else ("  MET" if r["met"] else "  NOT MET")
         print(f"{r['figure']:<60} {fig} {r['unit']}{extra}  target: {r.get('target', '-')}{met}")
+        if "why" in r:
+            print(f"    why: {r['why']['key']} {r['why']['args']}")
 
 
 if __name__ == "__main__":

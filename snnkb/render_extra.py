@@ -276,6 +276,25 @@ def bench_svg(rows: list[Mapping[str, Any]], unit: str) -> str:
     return "".join(out)
 
 
+def why_list(lang: str, rows: list[Mapping[str, Any]]) -> str:
+    """The missed targets, each with the reason `make bench` computed for it (an i18n key and its figures)."""
+    items = []
+    for r in rows:
+        why = r.get("why")
+        if r.get("met") is not False or not isinstance(why, Mapping) or not str(why.get("key", "")).startswith("why_"):
+            continue
+        args = {str(k): md_text(_num(v) if isinstance(v, (int, float)) else v)
+                for k, v in (why.get("args") or {}).items()}
+        try:
+            reason = t(lang, str(why["key"]), **args)
+        except (KeyError, IndexError):  # a bench.json from another version: show the figure without a reason
+            continue
+        items.append(f"- **{md_text(r.get('figure', ''))}**: {reason}\n")
+    if not items:
+        return ""
+    return f"\n## {t(lang, 'perf_why_title')}\n\n{t(lang, 'perf_why_intro')}\n\n" + "".join(items)
+
+
 def performance_page(lang: str, data: SiteData) -> Page:
     md = [_title(lang, "perf_title", wide=True)]
     slots: dict[str, str] = {}
@@ -295,6 +314,7 @@ def performance_page(lang: str, data: SiteData) -> Page:
             if svg:
                 slots[f"bars-{unit}"] = f'<div class="snnkb-graph-box">{svg}</div>'
                 md.append(f"\n### {t(lang, 'perf_chart', unit=unit)}\n" + slot(f"bars-{unit}"))
+        md.append(why_list(lang, rows))
     md.append(f"\n## {t(lang, 'perf_scaling_title')}\n\n{t(lang, 'perf_scaling_note')}\n")
     scale = [r for r in rows if " papers" in str(r.get("figure", ""))]
     if scale:

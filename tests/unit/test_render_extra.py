@@ -193,7 +193,8 @@ BENCH = {"machine": "x86_64, 2 cores", "date": "2026-11-25", "rows": [
     {"figure": "LIF fwd+bwd T=32: snnref-fast", "unit": "ms", "median_ms": 18.5, "min_ms": 17.9, "max_ms": 20.1},
     {"figure": "verify, nothing changed (no-op)", "unit": "s", "median": 0.2, "min": 0.1, "max": 0.3,
      "target": "< 0.5 s", "met": True},
-    {"figure": "site build, strict, three languages", "unit": "s", "median": 20.0, "target": "< 15 s", "met": False},
+    {"figure": "site build, strict, three languages", "unit": "s", "median": 20.0, "target": "< 15 s", "met": False,
+     "why": {"key": "why_site", "args": {"papers": 126, "cores": 2}}},
     {"figure": "validate, 1000 papers", "unit": "s", "median": 2.41, "target": "-"}]}
 
 
@@ -211,6 +212,13 @@ def test_performance_page_table_chart_and_scaling_note():
                                              "snnkb-bar snnkb-bar--none"]
     assert float(bars[1].get("width")) == 300.0  # the largest value spans the chart; the others in proportion
     assert float(bars[2].get("width")) == pytest.approx(300 * 2.41 / 20, abs=0.05)
+    # Each missed target comes with the reason `make bench` computed, in the page's language.
+    assert "\n## Targets not met, and why\n" in md and "of 126 papers share 2 cores" in md
+    assert "共享 2 个核" in render_extra.performance_page("zh", data(bench=BENCH)).markdown
+    hostile = {**BENCH, "rows": [{**BENCH["rows"][2], "why": {"key": "why_site", "args": {"papers": "<b>", "cores": 2}}},
+                                 {**BENCH["rows"][2], "why": {"key": "perf_title"}}]}
+    text = render_extra.performance_page("en", data(bench=hostile)).markdown
+    assert "<b>" not in text and text.count("share 2 cores") == 1  # escaped; only why_* keys are rendered
     absent = render_extra.performance_page("zh", data())
     assert "`make bench`" in absent.markdown and not absent.slots and "\n## 规模说明\n" in absent.markdown
 
