@@ -96,6 +96,7 @@ for name, a in A.items():
     uu = u.clone().requires_grad_(True)
     o = stbp_spike_fn(name, a)(uu - V_TH)
     torch.testing.assert_close(o.detach(), heaviside(u - V_TH), rtol=0, atol=0)  # forward is the step at V_th
+    assert o.requires_grad  # catches a spike function whose output is cut from the graph (no surrogate at all)
     o.sum().backward()
     h = uu.grad
     # keep grid points away from the box edges of h1, where < vs <= decides
@@ -119,6 +120,15 @@ fd = (gaussian_primitive(xs + 1e-6, 0.27) - gaussian_primitive(xs - 1e-6, 0.27))
 torch.testing.assert_close(fd, gaussian_grad(xs, 0.27), rtol=1e-7, atol=1e-8)  # primitive/grad mismatch
 assert math.isclose(gaussian_primitive(torch.zeros(()), 0.27).item(), 0.5, rel_tol=1e-15)  # primitive offset
 assert math.isclose(gaussian_primitive(torch.tensor(0.6), 0.27).item(), 0.5 * (1 + math.erf(0.6 / math.sqrt(0.54))), rel_tol=1e-14)
+# both are smooth functions torch can differentiate: autograd of g is h4, and autograd of h4 is the Gaussian's
+# slope -x/a4 * h4(x) (a second, independent pin on the variance a4)
+xr = xs.clone().requires_grad_(True)
+g_x, h_x = gaussian_primitive(xr, 0.27), gaussian_grad(xr, 0.27)
+assert g_x.requires_grad and h_x.requires_grad  # catches a primitive or h4 computed outside the graph (.detach())
+(dg,) = torch.autograd.grad(g_x.sum(), xr)
+(dh,) = torch.autograd.grad(h_x.sum(), xr)
+torch.testing.assert_close(dg, gaussian_grad(xs, 0.27), rtol=1e-12, atol=1e-14)  # autograd(g) = h4
+torch.testing.assert_close(dh, -xs / 0.27 * gaussian_grad(xs, 0.27), rtol=1e-12, atol=1e-14)  # h4' = -x/a4 h4
 # edge conventions with exactly representable numbers: g(u) = 1 at u = V_th (the paper's u >= V_th),
 # and h1 is zero on its edges |u - V_th| = a1/2 (strict inequality in sign(|u - V_th| < a1/2))
 o_eq, _ = stbp_step(torch.tensor([0.5]), torch.zeros(1), tau=0.75, v_th=0.5, spike_fn=stbp_spike_fn("h1", 0.75))
@@ -188,6 +198,7 @@ for curve in ["h1", "h2", "h3", "h4"]:
     o1 = hid(x @ W1a.T)  # [T, S, N1]
     o2 = out(o1 @ W2a.T)  # [T, S, N2]
     loss = stbp_loss(o2, y)
+    assert o1.requires_grad and o2.requires_grad and loss.requires_grad  # catches a layer/loss cut from the graph
     loss.backward()
     ref_loss, dW1, dW2, u1, u2 = stbp_by_hand(x, W1, W2, y, curve, A[curve])
     assert ((u1 - V_TH).abs() > 1e-6).all() and ((u2 - V_TH).abs() > 1e-6).all()  # no rounding-decided spikes
