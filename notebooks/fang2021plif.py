@@ -62,12 +62,46 @@ torch.testing.assert_close(s_impl, s_ref, rtol=0, atol=0)
 # $\frac{dH_t}{da} = k'(a)\,(X_t - V_{t-1} + V_{reset}) + (1 - k)\frac{dV_{t-1}}{da}$,
 # $\frac{dS_t}{da} = g'(H_t - V_{th})\frac{dH_t}{da}$,
 # $\frac{dV_t}{da} = (1 - S_t)\frac{dH_t}{da} + (V_{reset} - H_t)\frac{dS_t}{da}$, with $k'(a) = k(1-k)$ and $g'$ the
-# surrogate derivative; computed here by hand and compared with autograd through the layer.
+# derivative of the paper's ATan primitive $g(x) = \frac{1}{\pi}\arctan(\frac{\pi}{2}\alpha x) + \frac{1}{2}$ (checked
+# first: the spike function's backward equals $g'$, $g'(0) = \alpha/2$); computed here by hand and compared with
+# autograd through the layer. Also $\tau = 1/\sigma(a)$ has $d\tau/da = 1 - \tau$.
 
 # %%  catches: a detached leak, gradient not reaching a through the reset, wrong sigmoid derivative
+def g_paper(z):
+    """The paper's ATan primitive g(x) = arctan(pi/2 alpha x)/pi + 1/2, written here from its formula."""
+    return torch.atan(0.5 * math.pi * ALPHA * z) / math.pi + 0.5
+
+
+def g_prime(z):
+    """g'(z) by autograd of the primitive above (independent of snnref's atan_grad)."""
+    z = z.detach().clone().requires_grad_(True)
+    (d,) = torch.autograd.grad(g_paper(z).sum(), z)
+    return d
+
+
+# the surrogate itself: atan_spike's backward is g' (anchored by g'(0) = alpha/2), and atan_grad is g' with
+# the right slope as well (its own derivative equals g'')
+zs = torch.linspace(-2, 2, 81)
+zr = zs.clone().requires_grad_(True)
+o = SPIKE(zr)
+assert o.requires_grad  # catches a spike function cut from the graph
+o.sum().backward()
+torch.testing.assert_close(zr.grad, g_prime(zs), rtol=1e-12, atol=1e-14)  # wrong width/height of the surrogate
+assert math.isclose(g_prime(torch.zeros(1)).item(), ALPHA / 2, rel_tol=1e-14)  # anchor: g'(0) = alpha/2
+zr = zs.clone().requires_grad_(True)
+(d1,) = torch.autograd.grad(g_paper(zr).sum(), zr, create_graph=True)
+(d2,) = torch.autograd.grad(d1.sum(), zr)
+zr = zs.clone().requires_grad_(True)
+gp = atan_grad(zr, ALPHA)
+assert gp.requires_grad  # catches atan_grad computed outside the graph
+(d2_impl,) = torch.autograd.grad(gp.sum(), zr)
+torch.testing.assert_close(d2_impl, d2, rtol=1e-12, atol=1e-14)  # g'' matches: the curve's shape, not just values
+
 c = torch.randn(T, 2, 5, generator=g)  # loss weights, L = sum_t c_t S_t
 layer = PLIF(init_tau=3.4, v_th=V_TH, v_reset=V_RESET, spike_fn=SPIKE)
-(layer(x) * c).sum().backward()
+out = layer(x)
+assert out.requires_grad  # catches a charge, spike or layer output detached from the graph
+(out * c).sum().backward()
 kk = 1 / 3.4
 dk = kk * (1 - kk)
 V = torch.zeros(2, 5); dV = torch.zeros(2, 5); dL = 0.0
@@ -75,11 +109,18 @@ for t in range(T):
     H = V + kk * (x[t] - (V - V_RESET))
     dH = dk * (x[t] - V + V_RESET) + (1 - kk) * dV
     S = (H >= V_TH).double()
-    dS = atan_grad(H - V_TH, ALPHA) * dH
+    dS = g_prime(H - V_TH) * dH  # surrogate derivative from the paper's primitive, not from snnref
     dL += (c[t] * dS).sum().item()
     V, dV = H * (1 - S) + V_RESET * S, (1 - S) * dH + (V_RESET - H) * dS
 assert abs(dL) > 1e-2
 assert math.isclose(layer.a.grad.item(), dL, rel_tol=1e-10)
+
+# tau = 1/sigma(a) is itself a differentiable function of a (e.g. for a penalty on tau) with d tau/da = 1 - tau
+layer = PLIF(init_tau=3.4, v_th=V_TH, v_reset=V_RESET, spike_fn=SPIKE)
+tau_a = layer.tau
+assert tau_a.requires_grad  # catches a tau property cut from the graph
+tau_a.backward()
+assert math.isclose(layer.a.grad.item(), 1 - 3.4, rel_tol=1e-12)  # catches a wrong tau(a) map
 
 # %% [markdown]
 # **Claim 3 (the time constant is learnable, toy scale).** Sub-threshold potentials generated with $\tau^* = 3.3$

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from snnref.surrogate import fast_sigmoid_spike
-from snnref.training.sg_tutorial import cuba_lif_run
+from snnref.training.sg_tutorial import cuba_lif_run, cuba_lif_step
 
 torch.manual_seed(0)
 dtype = torch.float64
@@ -31,7 +31,8 @@ T, B, N_IN, N_OUT = 40, 3, 12, 5
 
 # %% [markdown]
 # **Claim 1 (subthreshold dynamics).** With $I[n+1] = \alpha I[n] + c$, $U[n+1] = \beta U[n] + I[n]$ from rest and no
-# spikes, $U[n] = \frac{c}{1-\alpha}\left[\frac{1-\beta^n}{1-\beta} - \frac{\beta^n-\alpha^n}{\beta-\alpha}\right]$.
+# spikes, $U[n] = \frac{c}{1-\alpha}\left[\frac{1-\beta^n}{1-\beta} - \frac{\beta^n-\alpha^n}{\beta-\alpha}\right]$,
+# and the synaptic current itself is the low-pass filtered input, $I[n] = c\,\frac{1-\alpha^n}{1-\alpha}$.
 
 # %%
 c = 0.3
@@ -39,6 +40,12 @@ _, U = cuba_lif_run(torch.full((T, 1, 1), c, dtype=dtype), alpha=alpha, beta=bet
 n = torch.arange(T, dtype=dtype)
 closed = c / (1 - alpha) * ((1 - beta**n) / (1 - beta) - (beta**n - alpha**n) / (beta - alpha))
 torch.testing.assert_close(U[:, 0, 0], closed, rtol=1e-12, atol=1e-14)  # catches: alpha/beta swapped, input added to U directly
+# the state the step carries: I[n+1] = alpha I[n] + c (a sign error in both charges would cancel in U, not in I)
+state = (torch.zeros(1, 1, dtype=dtype), torch.zeros(1, 1, dtype=dtype))
+for k in range(1, 16):
+    _, state = cuba_lif_step(torch.full((1, 1), c, dtype=dtype), state, alpha=alpha, beta=beta, v_th=1e9)
+    assert math.isclose(state[0].item(), c * (1 - alpha**k) / (1 - alpha), rel_tol=1e-12)  # catches: wrong sign/leak of I
+    assert math.isclose(state[1].item(), closed[k].item(), rel_tol=1e-12)  # U[n+1] carried in the state
 for bad in ({"alpha": 1.0, "beta": 0.5}, {"alpha": 0.5, "beta": -0.1}):
     try:
         cuba_lif_run(torch.zeros(2, 1, 1), **bad)
@@ -84,6 +91,7 @@ def surrogate(x):
 for rho, detach in ((1.0, False), (0.0, True)):
     W.grad = None
     S, U = cuba_lif_run(x_in @ W.T, alpha=alpha, beta=beta, v_th=v_th, spike_fn=spike_fn, detach_reset=detach)
+    assert S.requires_grad  # catches a charge, reset or spike function cut from the graph (no BPTT at all)
     (cw * S).sum().backward()
     with torch.no_grad():
         lam_u = torch.zeros(T + 1, B, N_OUT, dtype=dtype)

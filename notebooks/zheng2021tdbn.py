@@ -32,13 +32,39 @@ V_TH, ALPHA = 0.7, 0.8
 # **Claim 1 (statistics over time, batch and space).** Before the affine step every channel of the output has mean 0
 # and standard deviation $\alpha V_{th}\,\sigma/\sqrt{\sigma^2+\epsilon}$ when the statistics are pooled over $(T, B, H, W)$;
 # the result equals PyTorch's `BatchNorm2d` applied to the sequence folded to $[TB, C, H, W]$, times $\alpha V_{th}$.
-# A per-time-step normalization would erase a trend over time, tdBN keeps it.
+# A per-time-step normalization would erase a trend over time, tdBN keeps it. The statistics and the layer are also
+# checked element by element against the definition (on a cube-shaped input, so an axis mix-up gives wrong numbers),
+# and the backward pass through the batch statistics equals `BatchNorm2d`'s times $\alpha V_{th}$.
 
 # %%  catches: statistics over the wrong dimensions, missing alpha*V_th, unbiased variance in the batch statistics
 g = torch.Generator().manual_seed(0)
 T, B, C, H, W = 4, 6, 3, 5, 5
 trend = torch.arange(T).view(T, 1, 1, 1, 1) * 0.9  # mean rises over time
 x = 3.0 * torch.randn(T, B, C, H, W, generator=g) + torch.tensor([1.5, -2.0, 0.3]).view(1, 1, C, 1, 1) + trend
+
+# the statistics alone, against per-channel sums written here (shape first: one value per channel)
+mean_i, var_i = td_batch_stats(x)
+assert mean_i.shape == (C,) and var_i.shape == (C,)  # catches statistics kept over time/batch/space, or over C
+mu_ref = torch.tensor([x[:, :, k].sum().item() / x[:, :, k].numel() for k in range(C)])
+var_ref = torch.tensor([((x[:, :, k] - mu_ref[k]) ** 2).sum().item() / x[:, :, k].numel() for k in range(C)])
+torch.testing.assert_close(mean_i, mu_ref, rtol=1e-12, atol=1e-12)  # catches pooling the wrong axis into channel k
+torch.testing.assert_close(var_i, var_ref, rtol=1e-12, atol=1e-12)  # biased variance over (T, B, H, W)
+
+# the full layer on a cube (every dimension the same size, so a wrong axis gives wrong numbers instead of a shape
+# error), element by element from the definition, with non-trivial lambda and beta
+xq = 2.0 * torch.randn(3, 3, 3, 3, 3, generator=g) + torch.tensor([0.4, -1.1, 2.3]).view(1, 1, 3, 1, 1)
+bq = TdBatchNorm(3, v_th=V_TH, alpha=ALPHA)
+with torch.no_grad():
+    bq.weight.copy_(torch.tensor([0.6, 1.7, -0.9])); bq.bias.copy_(torch.tensor([0.2, -0.4, 0.05]))
+yq = bq(xq)
+yq_ref = torch.empty_like(xq)
+for k in range(3):
+    vals = xq[:, :, k]
+    mu = vals.sum() / vals.numel()
+    var = ((vals - mu) ** 2).sum() / vals.numel()
+    yq_ref[:, :, k] = bq.weight[k] * ALPHA * V_TH * (vals - mu) / math.sqrt(var.item() + 1e-5) + bq.bias[k]
+torch.testing.assert_close(yq, yq_ref.detach(), rtol=1e-12, atol=1e-12)  # catches a statistic/parameter on the wrong axis
+
 bn = TdBatchNorm(C, v_th=V_TH, alpha=ALPHA)
 y = bn(x)
 for k in range(C):
@@ -50,7 +76,18 @@ for k in range(C):
     sd = math.sqrt(sum(v * v for v in yk.tolist()) / len(vals))
     assert math.isclose(sd, ALPHA * V_TH * math.sqrt(var / (var + 1e-5)), rel_tol=1e-10)  # scaled to alpha*V_th
 ref = torch.nn.BatchNorm2d(C, eps=1e-5, dtype=torch.float64)
-torch.testing.assert_close(y, ALPHA * V_TH * ref(x.reshape(T * B, C, H, W)).reshape(x.shape), rtol=1e-12, atol=1e-12)
+xr = x.clone().requires_grad_(True)
+y = bn(xr)
+assert y.requires_grad  # catches a normalization cut from the graph (no gradient would reach earlier layers)
+xf = x.reshape(T * B, C, H, W).clone().requires_grad_(True)
+y_ref = ALPHA * V_TH * ref(xf)
+torch.testing.assert_close(y, y_ref.reshape(x.shape), rtol=1e-12, atol=1e-12)
+# backward through the batch statistics: the same as BatchNorm2d's, times alpha*V_th
+cw = torch.randn(x.shape, generator=g)
+(gx,) = torch.autograd.grad((y * cw).sum(), xr)
+(gx_ref,) = torch.autograd.grad((y_ref * cw.reshape(T * B, C, H, W)).sum(), xf)
+assert gx.abs().max() > 1e-3  # not vacuous
+torch.testing.assert_close(gx, gx_ref.reshape(x.shape), rtol=1e-10, atol=1e-12)  # catches detached mean/var or output
 # time trend survives (per-step BN would give every t the same mean, 0)
 step_means = y.mean(dim=(1, 2, 3, 4))
 assert (step_means.diff() > 0.1).all()  # catches per-time-step statistics
@@ -58,7 +95,8 @@ assert (step_means.diff() > 0.1).all()  # catches per-time-step statistics
 # %% [markdown]
 # **Claim 2 (affine step and running statistics).** $y = \lambda\hat x + \beta$ per channel; in training the running
 # mean and variance move by the momentum towards the batch mean and the *unbiased* batch variance, exactly as
-# `BatchNorm2d` does on the folded tensor, and evaluation normalizes with those running values.
+# `BatchNorm2d` does on the folded tensor, and evaluation normalizes with those running values. The affine gradients
+# are $\partial L/\partial\beta_k = \sum g_k$ and $\partial L/\partial\lambda_k = \sum g_k\hat x_k$.
 
 # %%  catches: affine parameters applied per time step instead of per channel, wrong momentum, biased running variance
 bn = TdBatchNorm(C, v_th=V_TH, alpha=ALPHA, momentum=0.3)
@@ -75,6 +113,12 @@ for _ in range(3):
     mean, var = td_batch_stats(xb)
     manual = td_batch_norm(xb, mean, var, v_th=V_TH, alpha=ALPHA, weight=bn.weight, bias=bn.bias, eps=1e-5)
     torch.testing.assert_close(out, manual, rtol=0, atol=0)
+    # dL/d beta_k = sum of the upstream gradient over channel k; dL/d lambda_k = sum of it times x_hat_k
+    cw = torch.randn(xb.shape, generator=g)
+    gw, gb = torch.autograd.grad((out * cw).sum(), (bn.weight, bn.bias))
+    x_hat = (out - bn.bias.view(1, 1, C, 1, 1)) / bn.weight.view(1, 1, C, 1, 1)
+    torch.testing.assert_close(gb, cw.sum(dim=(0, 1, 3, 4)), rtol=1e-12, atol=1e-12)  # bias gradient per channel
+    torch.testing.assert_close(gw, (cw * x_hat).sum(dim=(0, 1, 3, 4)).detach(), rtol=1e-10, atol=1e-10)  # weight gradient
     x_unit = (ref_out - ref.bias.view(1, 1, C, 1, 1)) / ref.weight.view(1, 1, C, 1, 1)
     torch.testing.assert_close(out, bn.weight.view(1, 1, C, 1, 1) * ALPHA * V_TH * x_unit + bn.bias.view(1, 1, C, 1, 1),
                                rtol=1e-10, atol=1e-10)

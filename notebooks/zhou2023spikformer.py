@@ -54,6 +54,8 @@ def brute(q, k, v, s, tau, v_th):
 
 q, k, v = spikes(0.5, T, B, H, N, d), spikes(0.5, T, B, H, N, d), spikes(0.4, T, B, H, N, d)
 out = ssa(q, k, v)
+# catches: returning the neuron's membrane states instead of its spikes (a list, or the wrong shape)
+assert isinstance(out, torch.Tensor) and out.shape == q.shape and out.dtype == DT
 torch.testing.assert_close(out, brute(q, k, v, 0.125, 2.0, 0.5), rtol=0, atol=0)
 torch.testing.assert_close(ssa(q, k, v, s=0.3, tau=1.6, v_th=0.9), brute(q, k, v, 0.3, 1.6, 0.9), rtol=0, atol=0)
 assert 0.05 < out.mean() < 0.95  # non-degenerate firing
@@ -79,24 +81,68 @@ assert (qf @ kf.T).min() < 0  # real-valued Q, K give negative scores: that is w
 
 # %%  catches: residual missing or applied before the neuron, heads split into the wrong axis
 D, heads = 8, 2
-x = spikes(0.45, T, B, N, D)
+import snnref.models.sdsa as sd  # noqa: E402
+
 W = {n: torch.randn(D, D, dtype=DT) * 1.2 + 0.4 for n in ("wq", "wk", "wv", "wo")}
+
+
+def block_reference(x, W):
+    """Per-head reference built from ssa on hand-made head slices (channels h*4..h*4+3 form head h)."""
+    qkv = [sd.lif(x @ W[n]) for n in ("wq", "wk", "wv")]
+    att = torch.cat([ssa(*(z[..., h * 4:(h + 1) * 4].unsqueeze(2) for z in qkv))[:, :, 0] for h in range(heads)], -1)
+    return x + sd.lif(att @ W["wo"])
+
+
+# first with T = B: a block that mixes up the time and batch axes keeps every shape there, so only values can tell
+x_sq = spikes(0.45, 3, 3, N, D)
+torch.testing.assert_close(spikformer_block(x_sq, heads=heads, **W), block_reference(x_sq, W), rtol=0, atol=0)
+x = spikes(0.45, T, B, N, D)
 y = spikformer_block(x, heads=heads, **W)
 torch.testing.assert_close(spikformer_block(x, heads=heads, **dict(W, wo=torch.zeros(D, D, dtype=DT))), x,
                            rtol=0, atol=0)  # identity when the branch is silent
 assert set(y.unique().tolist()) == {0.0, 1.0, 2.0}  # ADD of two spike tensors is not binary
-# per-head reference built from ssa on hand-made head slices
-import snnref.models.sdsa as sd  # noqa: E402
-
-qkv = [sd.lif(x @ W[n]) for n in ("wq", "wk", "wv")]
-att = torch.cat([ssa(*(z[..., h * 4:(h + 1) * 4].unsqueeze(2) for z in qkv))[:, :, 0] for h in range(heads)], -1)
-torch.testing.assert_close(y, x + sd.lif(att @ W["wo"]), rtol=0, atol=0)
+torch.testing.assert_close(y, block_reference(x, W), rtol=0, atol=0)
 assert not torch.equal(spikformer_block(x, heads=1, **W), y)  # unlike SDSA, SSA mixes channels within a head
 try:
     spikformer_block(x, heads=3, **W)
     raise AssertionError("heads=3 accepted for D=8")  # catches: missing validation
 except ValueError:
     pass
+
+# %% [markdown]
+# **Claim 4.** Training uses surrogate gradients through every spiking neuron (sigmoid surrogate,
+# $g'(z) = \alpha\sigma(\alpha z)(1-\sigma(\alpha z))$, $\alpha = 4$). At $T = 1$ from rest the neuron fires where
+# $z = sA/\tau - V_{th} \ge 0$ with $A = QK^{\top}V$, so for a loss $L = \sum_{ij} c_{ij}\,\mathrm{SSA}'_{ij}$:
+# $\partial L/\partial V = (QK^{\top})^{\top} G$ and $\partial L/\partial Q = G\,(K^{\top}V)^{\top}$ with
+# $G = c \odot g'(z)\, s/\tau$. The block's gradients (all four weights and the input) equal those of the per-head
+# reference.
+
+# %%  catches: a detached neuron output, attention or head split (no gradient reaches Q, K, V or the weights)
+s_, tau_, vth_ = 0.3, 1.6, 0.85  # z = 0.1875 * count - 0.85 never within 0.08 of 0
+q1, k1, v1 = (spikes(0.5, 1, B, H, N, d).requires_grad_() for _ in range(3))
+c = torch.randn(1, B, H, N, d, dtype=DT)
+o1 = ssa(q1, k1, v1, s=s_, tau=tau_, v_th=vth_)
+assert o1.requires_grad  # catches: .detach() on the attention output or inside the neuron
+(o1 * c).sum().backward()
+z = s_ * (q1 @ k1.mT @ v1).detach() / tau_ - vth_
+assert z.abs().min() > 0.05  # margins away from the threshold
+sig = torch.sigmoid(4.0 * z)
+G = c * 4.0 * sig * (1 - sig) * s_ / tau_
+torch.testing.assert_close(v1.grad, (q1 @ k1.mT).detach().mT @ G, rtol=1e-12, atol=1e-14)
+torch.testing.assert_close(q1.grad, G @ (k1.mT @ v1).detach().mT, rtol=1e-12, atol=1e-14)
+
+Wg = {n: w.clone().requires_grad_() for n, w in W.items()}
+Wr = {n: w.clone().requires_grad_() for n, w in W.items()}
+xg, xr = x.clone().requires_grad_(), x.clone().requires_grad_()
+cy = torch.randn(T, B, N, D, dtype=DT)
+yg = spikformer_block(xg, heads=heads, **Wg)
+assert yg.requires_grad  # catches: .detach() on the block output
+(yg * cy).sum().backward()
+(block_reference(xr, Wr) * cy).sum().backward()
+for n in W:
+    assert Wg[n].grad is not None and Wg[n].grad.abs().sum() > 0  # catches: a head split cut from the graph
+    torch.testing.assert_close(Wg[n].grad, Wr[n].grad, rtol=1e-10, atol=1e-12)
+torch.testing.assert_close(xg.grad, xr.grad, rtol=1e-10, atol=1e-12)  # residual path included
 
 # %%
 fig, ax = plt.subplots(1, 3, figsize=(10, 3))
@@ -108,4 +154,5 @@ plt.tight_layout(); plt.show()
 # %% [markdown]
 # Verified: SSA equals its loop definition (official and non-default constants), its scores are non-negative integer
 # counts and the product can be reassociated exactly, and the spike-wise ADD residual is the identity for a silent
-# branch but produces the non-binary value 2 otherwise.
+# branch but produces the non-binary value 2 otherwise; surrogate gradients match the closed form at $T=1$ and reach
+# every weight of the block.

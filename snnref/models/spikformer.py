@@ -23,7 +23,7 @@ def ssa(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, *, s: float = 0.125, 
         v_th: float = 0.5) -> torch.Tensor:
     r"""$\mathcal{SN}(QK^{\top}V\cdot s)$ for spikes [T, B, heads, N, d]; the LIF runs over T."""
     # official order Q (K^T V): d x d in the middle, linear in the number of tokens N
-    return lif(q @ (k.transpose(-2, -1) @ v) * s, tau=tau, v_th=v_th)
+    return lif(q @ (k.mT @ v) * s, tau=tau, v_th=v_th)
 
 
 def spikformer_block(
@@ -35,9 +35,9 @@ def spikformer_block(
         raise ValueError(f"heads must divide the width {D}, got heads={heads!r}")
 
     def split(y: torch.Tensor) -> torch.Tensor:  # [T, B, N, D] -> [T, B, heads, N, D/heads]
-        return y.reshape(T, B, N, heads, D // heads).transpose(2, 3)
+        return y.reshape(T, B, N, heads, D // heads).permute(0, 1, 3, 2, 4)
 
     q, k, v = (split(lif(x @ w)) for w in (wq, wk, wv))
-    a = ssa(q, k, v).transpose(2, 3).reshape(T, B, N, D)
+    a = ssa(q, k, v).permute(0, 1, 3, 2, 4).reshape(T, B, N, D)  # heads back next to their channels
     # spike-element-wise ADD residual: the sum of two spike tensors can reach 2
     return x + lif(a @ wo)

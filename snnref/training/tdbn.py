@@ -20,15 +20,15 @@ def td_batch_norm(
     weight: torch.Tensor, bias: torch.Tensor, eps: float,
 ) -> torch.Tensor:
     r"""$\lambda\,\alpha V_{th}(x - \mu)/\sqrt{\sigma^2 + \epsilon} + \beta$ on [T, B, C, ...] with per-channel $\mu, \sigma^2, \lambda, \beta$ of shape [C]."""
-    shape = (1, 1, -1) + (1,) * (x.dim() - 3)  # broadcast [C] over [T, B, C, ...]
-    x_hat = alpha * v_th * (x - mean.view(shape)) / torch.sqrt(var.view(shape) + eps)
-    return weight.view(shape) * x_hat + bias.view(shape)
+    x_c = x.movedim(2, -1)  # channels last, [T, B, ..., C], so the [C] statistics and parameters broadcast
+    x_hat = alpha * v_th * (x_c - mean) / torch.sqrt(var + eps)
+    return (weight * x_hat + bias).movedim(-1, 2)  # back to [T, B, C, ...]
 
 
 def td_batch_stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean and biased variance of [T, B, C, ...] over every dimension except C."""
-    dims = [0, 1] + list(range(3, x.dim()))
-    return x.mean(dims), x.var(dims, unbiased=False)
+    x_c = x.movedim(2, -1).reshape(-1, x.shape[2])  # [T * B * ..., C]
+    return x_c.mean(0), x_c.var(0, unbiased=False)
 
 
 class TdBatchNorm(nn.Module):
