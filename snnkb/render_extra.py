@@ -73,6 +73,22 @@ def _highlight(code: str) -> str:
     return highlight(code, PythonLexer(), HtmlFormatter(cssclass="highlight", wrapcode=True))
 
 
+def shape_table(lang: str, paper: Mapping[str, Any], data: SiteData) -> str:
+    """What the block takes and returns, as its verified notebook first called it (recorded by the warm runner)."""
+    record = data.verification.get(paper["id"]) if isinstance(data.verification, Mapping) else None
+    io = record.get("io") if isinstance(record, Mapping) and record.get("status") == "verified" else None
+    if not isinstance(io, Mapping) or not isinstance(io.get("inputs"), list):
+        return ""
+    name = str(paper.get("impl", "")).rpartition(":")[2]
+    rows = [(str(k), str(v)) for k, v in (i for i in io["inputs"] if isinstance(i, list) and len(i) == 2)]
+    rows.append((t(lang, "shape_returns"), str(io.get("output", ""))))
+    body = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td><code>{html.escape(v)}</code></td></tr>"
+                   for k, v in rows)
+    caption = html.escape(t(lang, "shape_caption", name=name))
+    return (f'<table class="snnkb-shapes"><caption>{caption}</caption><thead><tr><th>{html.escape(t(lang, "shape_arg"))}'
+            f'</th><th>{html.escape(t(lang, "shape_value"))}</th></tr></thead><tbody>{body}</tbody></table>')
+
+
 def blocks_page(lang: str, data: SiteData) -> Page:
     """Every building-block paper: its equation, its snnref code and its paper, side by side."""
     path = "blocks.md"
@@ -97,7 +113,8 @@ def blocks_page(lang: str, data: SiteData) -> Page:
             page_link = f'<a href="{_rel(path, "papers/" + pid + ".md")}">{html.escape(pid)}</a>'
             slots[f"block-{pid}"] = (
                 f'<div class="snnkb-block"><div class="snnkb-block-eq">{equation_html(p.get("equation", ""))}'
-                f'<p>{inline_html(p.get("venue", ""))} {int(p["year"])} · {link}{page_link}</p></div>'
+                f'<p>{inline_html(p.get("venue", ""))} {int(p["year"])} · {link}{page_link}</p>'
+                f'{shape_table(lang, p, data)}</div>'
                 f'<div class="snnkb-block-code">{code}</div></div>')
             md.append(slot(f"block-{pid}"))
     if not seen:

@@ -34,6 +34,7 @@ DEFAULT_TIMEOUT = 120  # seconds per cell: a hung cell fails its paper instead o
 class Job:
     id: str
     notebook: Path
+    impl: str | None = None  # module:object, whose first call the warm runner describes
 
 
 def report_path(root: Path) -> Path:
@@ -174,7 +175,8 @@ def _execute_all(jobs: list[Job], root: Path, timeout: int, workers: int, fresh_
     warm.preload()
     out_dir = root / BUILD / "notebooks"
     out_dir.mkdir(parents=True, exist_ok=True)
-    for pid, record, nb_json in warm.run_many([(j.id, j.notebook) for j in jobs], root, timeout, workers):
+    impls = {j.id: j.impl for j in jobs if j.impl}
+    for pid, record, nb_json in warm.run_many([(j.id, j.notebook) for j in jobs], root, timeout, workers, impls):
         if nb_json is not None:
             out = out_dir / f"{pid}.ipynb"
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -193,7 +195,7 @@ def _jobs(root: Path, catalog: Path) -> tuple[list[Job], list[str]]:
     for p in cat.papers:
         nb = root / str(p.get("notebook", ""))
         if p.get("notebook") and nb.is_file():
-            jobs.append(Job(str(p["id"]), nb))
+            jobs.append(Job(str(p["id"]), nb, str(p["impl"]) if isinstance(p.get("impl"), str) else None))
         else:
             missing.append(str(p["id"]))
     # Labs compare several papers' methods; they are verified like papers, under the id "labs/<name>".

@@ -128,7 +128,7 @@ def _make_shell(current: list[list[dict[str, Any]]]) -> Any:
     return shell
 
 
-def _child(nb_path: str, root: str, timeout: int, conn: Any, threads: int) -> None:
+def _child(nb_path: str, root: str, timeout: int, conn: Any, threads: int, impl: str | None = None) -> None:
     """Run one notebook in this (forked) process and send back (record, notebook JSON)."""
     import jupytext
     import nbformat
@@ -156,8 +156,13 @@ def _child(nb_path: str, root: str, timeout: int, conn: Any, threads: int) -> No
     current: list[list[dict[str, Any]]] = [[]]
     sys.stdout, sys.stderr = _Stream(current, "stdout"), _Stream(current, "stderr")
     error = None
+    io: dict[str, Any] = {}
     try:
         shell = _make_shell(current)
+        if impl:
+            from snnkb.shapes import record_io
+
+            record_io(impl, io)  # the block gallery's shape table, from this notebook's first call
 
         def on_alarm(signum, frame):  # noqa: ARG001
             raise CellTimeout(f"a cell ran longer than the {timeout} s timeout")
@@ -182,12 +187,15 @@ def _child(nb_path: str, root: str, timeout: int, conn: Any, threads: int) -> No
         error = f"{type(exc).__name__}: {exc}"
     record = {"status": "failed" if error else "verified", "seconds": round(time.perf_counter() - start, 2),
               "error": error}
+    if io:
+        record["io"] = io
     conn.send((record, nbformat.writes(nb)))
     conn.close()
     os._exit(0)  # skip atexit handlers and finalizers inherited from the parent
 
 
-def run_many(notebooks: list[tuple[str, Path]], root: Path, timeout: int, workers: int) -> Iterator[tuple[str, dict, str | None]]:
+def run_many(notebooks: list[tuple[str, Path]], root: Path, timeout: int, workers: int,
+             impls: dict[str, str] | None = None) -> Iterator[tuple[str, dict, str | None]]:
     """Run each (id, path) in its own forked child, ``workers`` at a time; yield (id, record, notebook JSON or None).
 
     The parent stays single-threaded (forking a threaded process can deadlock the child) and waits on the
@@ -205,8 +213,8 @@ def run_many(notebooks: list[tuple[str, Path]], root: Path, timeout: int, worker
         while pending and len(running) < workers:
             pid, path = pending.pop(0)
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_child, args=(str(path), str(root), timeout, send, threads),
-                               daemon=True)
+            proc = ctx.Process(target=_child, args=(str(path), str(root), timeout, send, threads,
+                                                    (impls or {}).get(pid)), daemon=True)
             proc.start()
             send.close()
             running[recv] = (pid, proc, time.perf_counter())

@@ -148,6 +148,14 @@ def test_block_gallery_equation_code_and_links():
     assert '<a href="https://example.org/a.pdf" rel="noopener noreferrer">Paper</a>' in block
     assert '<a href="../papers/ada2019leak/">' in block
     assert 'class="highlight"' in block and "&lt;" in block and "x < 1" not in block  # code escaped by Pygments
+    assert "snnkb-shapes" not in block  # no recorded call: no shape table
+    io = {"inputs": [["x", "[4, 2] float64"], ["tau", "<b>"]], "output": "[4, 2] float64"}
+    shaped = data(verification={"ada2019leak": {"status": "verified", "io": io}})
+    table = render_extra.blocks_page("zh", shaped).slots["block-ada2019leak"]
+    assert "<caption>" in table and "<td><code>x</code></td><td><code>[4, 2] float64</code></td>" in table
+    assert "<td><code>返回值</code></td><td><code>[4, 2] float64</code></td>" in table and "&lt;b&gt;" in table
+    failed = data(verification={"ada2019leak": {"status": "failed", "io": io}})
+    assert "snnkb-shapes" not in render_extra.blocks_page("en", failed).slots["block-ada2019leak"]
     empty = render_extra.blocks_page("ja", render.SiteData(papers=[OTHER]))
     assert render.t("ja", "blocks_none") in empty.markdown and not empty.slots
 
