@@ -181,3 +181,20 @@ def test_noop_decides_without_heavy_imports(tmp_path: Path):
     nb = tmp_path / "notebooks" / "good2020pass.py"
     nb.write_text(nb.read_text("utf-8") + "z = 2\n", "utf-8")
     assert run(tmp_path, jobs=1, timeout=10, progress=False)["executed"] == ["good2020pass"]
+
+
+def test_warm_runner_records_the_blocks_first_call(tmp_path: Path):
+    (tmp_path / "snnref").mkdir()
+    (tmp_path / "snnref" / "__init__.py").write_text("")
+    (tmp_path / "snnref" / "toy.py").write_text(
+        "import torch\n\ndef double(x: torch.Tensor, *, k: int = 2) -> torch.Tensor:\n    return k * x\n")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "toy2020double.py").write_text(
+        HEADER + "import torch\nfrom snnref.toy import double\n"
+        "assert double(torch.zeros(3, 4, dtype=torch.float64), k=3).shape == (3, 4)\ndouble(torch.ones(1))\n")
+    (tmp_path / "catalog.yaml").write_text(
+        "papers:\n  - id: toy2020double\n    impl: snnref.toy:double\n    notebook: notebooks/toy2020double.py\n")
+    shutil.copy(REPO_ROOT / "requirements.lock", tmp_path / "requirements.lock")
+    record = run(tmp_path, jobs=1, timeout=20, progress=False)["papers"]["toy2020double"]
+    assert record["status"] == "verified", record
+    assert record["io"] == {"inputs": [["x", "[3, 4] float64"], ["k", "3"]], "output": "[3, 4] float64"}
