@@ -497,6 +497,11 @@ def run(root: Path = REPO_ROOT, only: list[str] | None = None, jobs: int | None 
             todo.append((entry, key))
     start = time.perf_counter()
     if todo:
+        # Longest first (by the notebook's last verify time), so a slow paper does not start last and run alone.
+        from snnkb.verify import load_report
+
+        timing = load_report(root)["papers"]
+        todo.sort(key=lambda item: -float((timing.get(item[0]["id"]) or {}).get("seconds") or 0))
         ctx = multiprocessing.get_context("fork")
         keys = {e["id"]: k for e, k in todo}
         with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, mp_context=ctx) as pool:
