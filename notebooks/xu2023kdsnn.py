@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from snnref.conversion.kdsnn import KDSNNLoss, kd_loss, rate_logits, soft_target_kl
+from snnref.training.kdsnn import KDSNNLoss, kd_loss, rate_logits, soft_target_kl
 from snnref.neuron import lif_step, multi_step
 
 torch.set_num_threads(1)
