@@ -36,7 +36,7 @@ from snnkb import REPO_ROOT
 MAX_MUTANTS = 40  # per paper: a deterministic, evenly spread sample when there are more
 MIN_MUTANTS = 8
 GATE = 0.90
-TOOL_VERSION = "3"
+TOOL_VERSION = "4"
 _SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}
 _BOUNDARY = {ast.GtE: ast.Gt, ast.Gt: ast.GtE, ast.LtE: ast.Lt, ast.Lt: ast.LtE}
 OPERATORS = ("arith-swap", "compare-boundary", "constant", "sign-flip", "drop-term", "swap-args", "detach",
@@ -240,20 +240,25 @@ def sample(items: list[Any], limit: int) -> list[Any]:
 _EXIT = {0: "survived", 10: "killed_assert", 11: "killed_error", 12: "timed_out", 13: "invalid", 14: "stillborn"}
 
 
-def _raised_at(exc: BaseException, site: tuple[str, int, int]) -> bool:
-    """Did the exception come out of the mutated expression itself (its own line, not a function it calls)?
+def _raised_at(exc: BaseException, site: tuple[str, int, int, bool]) -> bool:
+    """Did the exception come out of the mutated expression itself?
 
     Such a mutant is stillborn: the changed expression cannot be evaluated at all (e.g. swapped arguments of
     ``torch.where``), as a statically typed program would fail to compile. No assertion can ever see it, so it is
-    reported apart and not counted; a crash anywhere else still counts as a kill by error.
+    reported apart and not counted; a crash anywhere else still counts as a kill by error. For swapped arguments
+    (``deep``), a call that fails anywhere beneath the mutated line counts too: arguments of the wrong kind are a
+    type error wherever the callee trips on them.
     """
-    path, first, last = site
-    innermost = None
+    path, first, last, deep = site
+    innermost, through = None, False
     tb = exc.__traceback__
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == path:
             innermost = tb.tb_lineno
+            through = through or first <= tb.tb_lineno <= last
         tb = tb.tb_next
+    if deep:
+        return through and isinstance(exc, (TypeError, AttributeError, IndexError, RuntimeError, ValueError))
     return innermost is not None and first <= innermost <= last
 
 
@@ -262,7 +267,7 @@ def _module_name(path: Path, root: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _run_cells(cells: list[str], timeout: float, site: tuple[str, int, int] | None = None) -> int:
+def _run_cells(cells: list[str], timeout: float, site: tuple[str, int, int, bool] | None = None) -> int:
     """Execute notebook code cells in a fresh namespace; the exit code says how it ended."""
     from IPython.core.inputtransformer2 import TransformerManager
 
@@ -323,7 +328,7 @@ _DUMP: list = []  # the child's coverage writer: called before os._exit, which s
 
 
 def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, ast.Module] | None,
-              coverage: tuple[set[str], str] | None = None, site: tuple[str, int, int] | None = None) -> int:
+              coverage: tuple[set[str], str] | None = None, site: tuple[str, int, int, bool] | None = None) -> int:
     """Forked child: install the mutated module (if any) under its real name, then run the cells."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -358,7 +363,7 @@ def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, a
 
 
 def _fork_run(cells: list[str], timeout: float, root: Path, patch: tuple[Path, ast.Module] | None,
-              coverage: tuple[set[str], str] | None = None, site: tuple[str, int, int] | None = None) -> str:
+              coverage: tuple[set[str], str] | None = None, site: tuple[str, int, int, bool] | None = None) -> str:
     pid = os.fork()
     if pid == 0:
         code = 11
@@ -426,7 +431,7 @@ def mutate_paper(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) ->
         if mutant.id in equivalent:
             record["equivalent"].append({**asdict(mutant), "reason": equivalent[mutant.id]})
             continue
-        site = (str(path), mutant.line, mutant.end_line)
+        site = (str(path), mutant.line, mutant.end_line, mutant.operator == "swap-args")
         outcome = _fork_run(cells, timeout, root, (path, mutated_module(path, names, index)), site=site)
         if outcome == "invalid":  # not a program a person could write (e.g. .detach() on a tuple): not counted
             record["invalid"] += 1

@@ -95,3 +95,36 @@ def test_a_mutant_that_cannot_run_is_stillborn_not_counted(tmp_path: Path):
     assert record["stillborn"] == ["snnref/toy.py:7:11:swap-args"]
     assert record["killed_error"] == 0 and record["survivors"] == []
     assert record["mutants"] == record["killed_assert"] >= 2  # the boundary and the detach mutants still count
+
+
+CALL_TOY = '''
+import torch
+
+
+def scale(x: torch.Tensor, k: float) -> torch.Tensor:
+    """k * x for a number k."""
+    if not isinstance(k, float):
+        raise TypeError(f"k must be a float, got {type(k).__name__}")
+    return x * k
+
+
+def block(x: torch.Tensor) -> torch.Tensor:
+    """Twice the input, through scale."""
+    return scale(x, 2.0)
+'''
+
+
+def test_swapped_arguments_that_fail_inside_the_callee_are_stillborn(tmp_path: Path):
+    (tmp_path / "snnref").mkdir()
+    (tmp_path / "snnref" / "__init__.py").write_text("")
+    (tmp_path / "snnref" / "toy.py").write_text(CALL_TOY)
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "toy2020call.py").write_text(
+        "# %%\nimport torch\nfrom snnref.toy import block\n\n# %%\n"
+        "x = torch.tensor([1.0, -3.0], requires_grad=True)\nout = block(x)\n"
+        "assert out.tolist() == [2.0, -6.0] and out.requires_grad\n")
+    entry = {"id": "toy2020call", "impl": "snnref.toy:block", "notebook": "notebooks/toy2020call.py"}
+    record = mutate_paper(entry, tmp_path)
+    # scale(2.0, x) trips scale's own type check one call down: arguments of the wrong kind, not a wrong value.
+    assert "snnref/toy.py:14:11:swap-args" in record["stillborn"]
+    assert record["killed_error"] == 0 and record["survivors"] == [], record
