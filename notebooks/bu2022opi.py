@@ -23,7 +23,8 @@ import torch
 from torch import nn
 
 from snnref.conversion.potential_init import convert_opi, expected_error, expected_squared_error
-from snnref.conversion.toolkit import SpikingNeuron, compute_thresholds, constant_input, convert, simulate
+from snnref.conversion.toolkit import SpikingNeuron, constant_input, convert, simulate_layers
+from snnref.surrogate import heaviside
 
 torch.manual_seed(6)
 dtype = torch.float64
@@ -35,6 +36,20 @@ dtype = torch.float64
 
 # %%
 theta, T = 1.3, 6
+# First exactly, neuron by neuron, with per-neuron thresholds: from V_0 = phi theta_i the count is
+# N = clip(floor(T z / theta_i + phi), 0, T).
+assert SpikingNeuron(v_th=theta).params.get("spike_fn") is heaviside  # catches a surrogate, not the exact step, in the forward pass
+theta_i = torch.linspace(0.9, 1.7, 50, dtype=dtype)
+frac = (torch.arange(50, dtype=dtype) + 0.37) / 50 * 1.2  # z / theta_i, some above 1
+for phi in (0.2, 0.5):
+    u = T * frac + phi
+    assert (u - u.round()).abs().min() > 1e-6  # margin: no input on a step edge
+    counts = SpikingNeuron(v_th=theta_i, v_reset=None, v0_frac=phi)(constant_input(frac * theta_i, T)).sum(0) / theta_i
+    torch.testing.assert_close(counts, torch.clamp(torch.floor(u), 0, T), rtol=0, atol=1e-9)  # catches V_0 from the input, not phi theta_i
+
+edge = SpikingNeuron(v_th=theta, v_reset=None)(torch.tensor([[theta, theta - 1e-9], [0.0, 0.0]], dtype=dtype))
+assert edge.tolist() == [[theta, 0.0], [0.0, 0.0]]  # catches '>' instead of '>=': a potential of exactly theta fires
+
 z = (torch.arange(6000, dtype=dtype) + 0.5) / 6000 * theta   # [N] midpoints: a uniform z, no ties
 sim = {}
 for phi in (0.0, 0.2, 0.5, 0.8):
@@ -79,11 +94,27 @@ for bad in (-0.1, 1.2):
 # %%
 net = nn.Sequential(nn.Linear(10, 24), nn.ReLU(), nn.Linear(24, 16), nn.ReLU(), nn.Linear(16, 5)).double()
 xb = torch.rand(256, 10, dtype=dtype)
-ths = compute_thresholds(net, xb, method="max")
+ths = [torch.relu(net[:1](xb)).max().item(), torch.relu(net[:3](xb)).max().item()]  # max activation per layer
 ann = net(xb).detach()          # thresholds at the max: the ANN is its own clipped version on this data
 a1 = torch.relu(net[0](xb)).detach()
+for bad in ([1.0], [1.0] * 3, [1.0] * 4):  # one threshold per ReLU
+    for fn in (convert_opi, convert):
+        try:
+            fn(net, bad)
+        except ValueError:
+            continue
+        raise AssertionError("wrong number of thresholds accepted")  # catches thresholds indexed from 1 or every other one
 opi = convert_opi(net, ths)
-assert all(m.v0_frac == 0.5 and m.v_reset is None for m in opi if isinstance(m, SpikingNeuron))
+assert [(m.v_th, m.v0_frac, m.v_reset) for m in opi if isinstance(m, SpikingNeuron)] == [(ths[0], 0.5, None), (ths[1], 0.5, None)]
+
+
+def simulate(snn, x_seq):
+    """The last module's output sequence."""
+    out = simulate_layers(snn, x_seq)[-1]
+    assert out.shape[:2] == x_seq.shape[:2]
+    return out
+
+
 gaps = {}
 for T_ in (2, 4, 8, 16):
     plain = convert(net, ths)
@@ -110,5 +141,5 @@ plt.show()
 
 # %% [markdown]
 # Verified: the mean and mean-square conversion error of a soft-reset IF neuron as functions of the initial potential
-# (closed form against simulation), their optimum at $V_0 = \theta/2$ (zero mean, a quarter of the $V_0=0$ mean square),
+# (closed form against simulation, and exactly per neuron), their optimum at $V_0 = \theta/2$ (zero mean, a quarter of the $V_0=0$ mean square),
 # and, in a toy network, the removal of the zero start's systematic low bias in the first spiking layer.

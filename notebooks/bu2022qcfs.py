@@ -26,6 +26,7 @@ from torch import nn
 from snnref.conversion.errors import decompose_conversion_error, layer_conversion_errors, quantized_clip
 from snnref.conversion.qcfs import QCFS, convert_qcfs, qcfs_activation
 from snnref.conversion.toolkit import SpikingNeuron, compute_thresholds, constant_input, convert, snn_output
+from snnref.surrogate import heaviside
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)
@@ -47,20 +48,30 @@ def if_count_loop(z: float, theta: float, v0: float, T: int) -> int:
 # $v(0) = \varphi\theta$, driven by a constant input $z$ for $T$ steps, outputs on average
 # $\phi(T) = \frac{\theta}{T}\,\mathrm{clip}\!\left(\lfloor \frac{zT}{\theta} + \varphi \rfloor, 0, T\right)$: a
 # clipped, floored (for $\varphi = 0$) or rounded (for $\varphi = 1/2$) copy of $z$.
+# The converted neuron fires with the exact step where $v \ge \theta$ (the pinned convention: an input of exactly
+# $\theta$ fires on the first step).
 
 # %%
 theta = 1.7
 g = torch.Generator().manual_seed(0)
 z = torch.rand(120, generator=g) * 2.4 * theta - 0.5 * theta  # below 0, inside, and above theta
-for T in (3, 7, 32):
-    for phi in (0.0, 0.5):
-        u = z * T / theta + phi
-        assert (u - u.round()).abs().min() > 1e-6  # margin: no input sits on a step edge
-        loop = torch.tensor([if_count_loop(v, theta, phi * theta, T) for v in z.tolist()]) * theta / T
-        snn = SpikingNeuron(v_th=theta, v_reset=None, v0_frac=phi)(constant_input(z, T)).mean(0)
-        torch.testing.assert_close(snn, loop, rtol=0, atol=1e-12)  # catches v0 ignored, hard reset, '>' vs '>='
-        closed = quantized_clip(z, v_th=theta, T=T, v0_frac=phi)
-        torch.testing.assert_close(closed, loop, rtol=0, atol=1e-12)  # catches floor/round swap, clip at T-1, phi dropped
+theta_i = torch.linspace(1.5, 1.9, 120)  # first one threshold per neuron, then the shared theta
+for th in (theta_i, theta):
+    ths = th.tolist() if torch.is_tensor(th) else [th] * len(z)
+    for T in (3, 7, 32):
+        for phi in (0.0, 0.5):
+            u = z * T / th + phi
+            assert (u - u.round()).abs().min() > 1e-6  # margin: no input sits on a step edge
+            loop = torch.tensor([if_count_loop(v, t_, phi * t_, T) * t_ / T for v, t_ in zip(z.tolist(), ths)])
+            snn = SpikingNeuron(v_th=th, v_reset=None, v0_frac=phi)(constant_input(z, T)).mean(0)
+            torch.testing.assert_close(snn, loop, rtol=0, atol=1e-12)  # catches v0 ignored or taken from the input, hard reset
+            closed = quantized_clip(z, v_th=th, T=T, v0_frac=phi)
+            torch.testing.assert_close(closed, loop, rtol=0, atol=1e-12)  # catches floor/round swap, clip at T-1, phi dropped
+
+edge = SpikingNeuron(v_th=theta, v_reset=None)
+assert edge.params.get("spike_fn") is heaviside  # catches a surrogate, not the exact step, in the converted layer
+torch.testing.assert_close(edge(constant_input(torch.tensor([theta, theta - 1e-9]), 1)), torch.tensor([[theta, 0.0]]),
+                           rtol=0, atol=0)  # catches '>' instead of '>=' at the threshold
 
 # %% [markdown]
 # **Claim 2 (Theorem 1 and the QCFS definition).** The QCFS activation
@@ -80,15 +91,38 @@ for phi in (0.0, 0.5):
 torch.manual_seed(3)
 net = nn.Sequential(nn.Linear(5, 16), QCFS(L=L, lam=1.3), nn.Linear(16, 6), QCFS(L=L, lam=0.9), nn.Linear(6, 2))
 x = torch.randn(64, 5, generator=g)
+# One threshold per QCFS layer, in order (the converter refuses any other count), and each layer's neurons start from
+# its own shift phi * theta unless v0_frac overrides it for all.
+for bad in ([1.0], [1.0] * 3, [1.0] * 4):
+    try:
+        convert(net, bad, activations=(QCFS,))
+    except ValueError:
+        continue
+    raise AssertionError("wrong number of thresholds accepted")  # catches thresholds indexed every other layer
+net_mixed = nn.Sequential(nn.Linear(5, 16), QCFS(L=L, lam=1.3, phi=0.25), nn.Linear(16, 6), QCFS(L=L, lam=0.9))
+assert [m.v0_frac for m in convert_qcfs(net_mixed, v0_frac=0.75) if isinstance(m, SpikingNeuron)] == [0.75, 0.75]  # catches the override ignored
+snn_mixed = convert_qcfs(net_mixed)
+assert [(m.v_th, m.v0_frac, m.v_reset) for m in snn_mixed if isinstance(m, SpikingNeuron)] == [
+    (1.3, 0.25, None), (0.9, 0.5, None)]  # catches lambda not the threshold, one layer's phi used for all, hard reset
+
+# The first layer alone, for one sample and for the batch: z is the mean current *into* the neurons.
+z1 = net[0](x).detach()
+for xb in (x[:1], x):
+    e = layer_conversion_errors(convert_qcfs(net)[:2], constant_input(xb, L))[0]
+    assert e.clipping.shape == e.unevenness.shape == (len(xb), 16)  # catches the mean taken over the batch, not time
+    torch.testing.assert_close(e.clipping, torch.clamp(z1[:len(xb)], 0, 1.3) - torch.relu(z1[:len(xb)]), rtol=0, atol=1e-12)  # catches z read from the layer's own output
 errs = layer_conversion_errors(convert_qcfs(net), constant_input(x, L))
-z1 = net[0](x)
 torch.testing.assert_close(errs[0].unevenness, torch.zeros_like(z1), rtol=0, atol=1e-12)  # first layer: even input
 torch.testing.assert_close(errs[0].clipping + errs[0].quantization, net[1](z1) - torch.relu(z1), rtol=0, atol=1e-12)
+torch.testing.assert_close(errs[0].total(), net[1](z1) - torch.relu(z1), rtol=0, atol=1e-12)  # catches a term left out of the total
 torch.testing.assert_close(errs[0].clipping, torch.clamp(z1, 0, 1.3) - torch.relu(z1), rtol=0, atol=1e-12)  # clip(z, 0, lam) - ReLU(z)
 assert errs[0].clipping.min() < -0.05 and errs[0].quantization.abs().max() > 0.05  # both terms present
 assert errs[1].unevenness.abs().max() > 0.1  # second layer: uneven spike arrival shows up
 torch.testing.assert_close(errs[1].total(), snn_output(convert_qcfs(net)[:4], x, T=L) - torch.relu(
     snn_output(convert_qcfs(net)[:3], x, T=L)), rtol=0, atol=1e-12)  # the three terms sum to phi - ReLU(z)
+
+# With phi = 0.25 in the first layer (0.5 in the second), the first spiking layer still reproduces its QCFS layer at T = L.
+torch.testing.assert_close(snn_output(snn_mixed[:2], x, T=L), net_mixed[:2](x).detach(), rtol=0, atol=1e-12)
 
 # %% [markdown]
 # **Claim 3 (Theorem 2).** With $\theta = \lambda$ and $v(0) = \varphi\theta$, for arbitrary $T$ and $L$ the
@@ -123,7 +157,9 @@ u = zg * L / lam0 + phi
 assert (u - u.round()).abs().min() > 1e-6
 layer = QCFS(L=L, lam=lam0, phi=phi)
 zr = zg.clone().requires_grad_(True)
-layer(zr).sum().backward()
+out = layer(zr)
+assert out.requires_grad and out.grad_fn is not None  # catches a detached activation: nothing to train
+out.sum().backward()
 level = torch.floor(u)
 inside, above = (level >= 0) & (level <= L), level > L
 torch.testing.assert_close(zr.grad, inside.double(), rtol=0, atol=0)  # catches a detached floor (zero gradient)
@@ -193,8 +229,9 @@ ax[1].set_xlabel("T"); ax[1].set_ylabel("accuracy (toy)"); ax[1].legend()
 plt.show()
 
 # %% [markdown]
-# Verified: the IF neuron's clip-floor-shift output against a loop written from the definition, QCFS = IF rate at
-# $T = L$ and the clipping / quantization / unevenness decomposition, Theorem 2's zero expected error at
+# Verified: the IF neuron's clip-floor-shift output against a loop written from the definition (shared and per-neuron
+# thresholds, the $v \ge \theta$ edge), QCFS = IF rate at $T = L$, the converter's thresholds, reset and per-layer
+# $V_0 = \varphi^l\theta^l$, the clipping / quantization / unevenness decomposition, Theorem 2's zero expected error at
 # $\varphi = 1/2$ (and the exact non-zero value without shift), the straight-through gradients for $z$ and
 # $\lambda$, and the accuracy at $T = L = 4$ of a converted QCFS network against its shift-free and ReLU
 # counterparts.

@@ -23,7 +23,8 @@ import torch
 from torch import nn
 
 from snnref.conversion.threshold_shift import shift_biases, threshold_relu
-from snnref.conversion.toolkit import constant_input, convert, simulate
+from snnref.conversion.toolkit import SpikingNeuron, constant_input, convert, simulate_layers
+from snnref.surrogate import heaviside
 
 torch.manual_seed(4)
 dtype = torch.float64
@@ -36,6 +37,7 @@ dtype = torch.float64
 v_th = 1.7
 x = torch.linspace(-1, 3, 81, dtype=dtype).add(0.011).requires_grad_(True)   # off the kinks
 y = threshold_relu(x, v_th=v_th)
+assert y.requires_grad and y.grad_fn is not None  # catches a detached activation: nothing to train
 torch.testing.assert_close(y.detach(), torch.tensor([min(max(v, 0.0), v_th) for v in x.tolist()], dtype=dtype),
                            rtol=1e-12, atol=1e-12)   # catches: missing upper clip, clip at 1 instead of V_th
 y.sum().backward()
@@ -56,9 +58,22 @@ with torch.no_grad():
     lin.bias.fill_(0.0)
 one = nn.Sequential(lin, nn.ReLU())
 z = torch.linspace(0, v_th, 4001, dtype=dtype)[:-1].add(v_th / 8000).unsqueeze(1)  # [N, 1], midpoints: no ties
+for bad in ([v_th] * 2, [v_th] * 3):  # the converter wants exactly one threshold per activation
+    try:
+        convert(one, bad)
+    except ValueError:
+        continue
+    raise AssertionError("wrong number of thresholds accepted")  # catches thresholds indexed from 1 or every other one
+assert convert(one, [v_th])[1].params.get("spike_fn") is heaviside  # catches a surrogate, not the exact step, in the forward pass
+edge = simulate_layers(convert(one, [v_th]), constant_input(torch.tensor([[v_th], [v_th - 1e-9]], dtype=dtype), 2))[1]
+assert edge.tolist() == [[[v_th], [0.0]], [[v_th], [v_th]]]  # catches '>' instead of '>=': an input of exactly V_th fires at once
 outs = {}
 for name, model in (("plain", one), ("shifted", shift_biases(one, [v_th], T=T))):
-    outs[name] = simulate(convert(model, [v_th]), constant_input(z, T)).mean(0)
+    snn = convert(model, [v_th])
+    assert snn[1].v_reset is None  # soft reset
+    out = simulate_layers(snn, constant_input(z, T))[-1]
+    assert out.shape == (T, len(z), 1)
+    outs[name] = out.mean(0)
 q = v_th / T
 torch.testing.assert_close(outs["plain"], q * torch.clamp(torch.floor(T * z / v_th), 0, T), rtol=0, atol=1e-12)
 # catches: shift of V_th/T or V_th/(4T), shift with the wrong sign, shift added to the weight
@@ -79,6 +94,17 @@ assert math.isclose(err_shift.pow(2).mean().item(), q**2 / 12, rel_tol=1e-3)
 net = nn.Sequential(nn.Linear(10, 20), nn.ReLU(), nn.Linear(20, 12, bias=False), nn.ReLU(), nn.Linear(12, 4)).double()
 ths = [0.9, 0.6]
 T = 5
+for bad in ([0.9], [0.9, 0.6, 0.3]):  # one threshold per activation
+    try:
+        shift_biases(net, bad, T=T)
+    except ValueError:
+        continue
+    raise AssertionError("wrong number of thresholds accepted")
+deep = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 3), nn.ReLU()).double()
+deep_sh = shift_biases(deep, [0.8, 0.4, 1.2], T=4)
+for i, th in zip((0, 2, 4), (0.8, 0.4, 1.2)):  # three layers, three different thresholds: each gets its own
+    torch.testing.assert_close(deep_sh[i].bias - deep[i].bias, torch.full((3,), th / 8, dtype=dtype), rtol=0, atol=1e-15)  # catches the threshold index not advancing by one
+assert [m.v_th for m in convert(deep, [0.8, 0.4, 1.2]) if isinstance(m, SpikingNeuron)] == [0.8, 0.4, 1.2]
 sh = shift_biases(net, ths, T=T)
 torch.testing.assert_close(sh[0].bias - net[0].bias, torch.full((20,), 0.9 / 10, dtype=dtype), rtol=0, atol=1e-15)
 torch.testing.assert_close(sh[2].bias, torch.full((12,), 0.6 / 10, dtype=dtype), rtol=0, atol=1e-15)  # new bias, one per output
@@ -116,8 +142,8 @@ xb = torch.rand(256, 10, dtype=dtype)
 target = ann(xb).detach()
 gaps = {}
 for T_ in (3, 5, 8, 16):
-    plain = simulate(convert(net, ths), constant_input(xb, T_)).mean(0)
-    shifted = simulate(convert(shift_biases(net, ths, T=T_), ths), constant_input(xb, T_)).mean(0)
+    plain = simulate_layers(convert(net, ths), constant_input(xb, T_))[-1].mean(0)
+    shifted = simulate_layers(convert(shift_biases(net, ths, T=T_), ths), constant_input(xb, T_))[-1].mean(0)
     gaps[T_] = ((plain - target).abs().mean().item(), (shifted - target).abs().mean().item())
     assert gaps[T_][1] < 0.7 * gaps[T_][0], (T_, gaps[T_])   # the shift removes most of the flooring error
 
@@ -137,4 +163,4 @@ plt.show()
 # %% [markdown]
 # Verified: the threshold ReLU and its gradient; the IF output with and without the $V_{th}/2T$ shift against the
 # floor and round closed forms, with the error bounds, means and mean squares the analysis predicts; the per-layer
-# shift amounts; and, on a toy network, a clearly smaller conversion error with the shift at 3 to 16 steps.
+# shift amounts (three layers, three thresholds; a wrong threshold count refused); and, on a toy network, a clearly smaller conversion error with the shift at 3 to 16 steps.

@@ -25,7 +25,7 @@ from snnref.training.tet import sdt_loss, tet_loss
 
 torch.manual_seed(0)
 dtype = torch.float64
-T, B, K = 5, 7, 4
+T, B, K = 5, 3, 4  # B < T: a loop over the wrong axis would cover too few steps instead of crashing
 lam, phi = 0.15, 0.6  # not the defaults (1e-3, 1.0)
 O = (1.5 * torch.randn(T, B, K, dtype=dtype)).requires_grad_(True)
 y = torch.randint(0, K, (B,))

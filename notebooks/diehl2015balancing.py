@@ -23,8 +23,9 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from snnref.conversion.toolkit import SpikingNeuron, constant_input, convert, simulate_layers
+from snnref.conversion.toolkit import SpikingNeuron, constant_input, convert, cumulative_mean, simulate_layers
 from snnref.conversion.weight_balancing import data_based_normalize, max_positive_input, model_based_normalize
+from snnref.surrogate import heaviside
 
 torch.manual_seed(3)
 dtype = torch.float64
@@ -120,6 +121,20 @@ else:
 # weights, neurons with activation above 1 are pinned at rate 1 and lose the information above it.
 
 # %%
+# The converter puts one threshold on each ReLU, in order (Diehl's networks use 1 everywhere), refuses any other
+# count, and its neurons fire with the exact step where v >= threshold.
+three = mlp([4, 3, 3, 2], gain=1.0)  # three ReLU layers
+for bad in ([1.0] * 2, [1.0] * 4, [1.0] * 6):
+    try:
+        convert(three, bad)
+    except ValueError:
+        continue
+    raise AssertionError("wrong number of thresholds accepted")  # catches thresholds indexed from 1 or every other one
+assert [m.v_th for m in convert(three, [0.5, 0.7, 0.9]) if isinstance(m, SpikingNeuron)] == [0.5, 0.7, 0.9]  # catches thresholds shifted by a layer
+edge = SpikingNeuron(v_th=1.0, v_reset=0.0)
+assert edge.params.get("spike_fn") is heaviside  # catches a surrogate, not the exact step, in the forward pass
+assert edge(torch.tensor([[1.0, 1.0 - 1e-9], [0.0, 0.0]], dtype=dtype)).tolist() == [[1.0, 0.0], [0.0, 0.0]]  # catches '>' instead of '>='
+
 T = 97
 for c in (0.23, 0.41, 0.7, 1.6):
     n = SpikingNeuron(v_th=1.0, v_reset=0.0)(constant_input(torch.full((1,), c, dtype=dtype), T)).sum().item()
@@ -153,15 +168,38 @@ acts_r, rates_r, _ = run(net, T)
 sat = acts_r[0] > 1
 assert sat.sum() > 10 and (rates_r[0][sat] == 1.0).all()   # raw weights: saturated neurons pinned at one spike per step
 
+# %% [markdown]
+# The agreement-vs-time curve below reads the output after every $t \le T$ from one run: the running mean
+# $\frac1t\sum_{s \le t} y_s$ (`cumulative_mean`), checked against a loop (one step, a 1-D, a square and a
+# $[T, B, N]$ sequence) and against separate runs of length $t$.
+
 # %%
+g = torch.Generator().manual_seed(5)
+for seq in (torch.tensor([[3.0, -1.0]]), torch.tensor([2.0, 4.0, 0.0, 6.0]), torch.rand(3, 3, generator=g),
+            torch.rand(5, 2, 3, generator=g)):
+    expected_mean = torch.stack([seq[:s + 1].sum(0) / (s + 1) for s in range(len(seq))])
+    torch.testing.assert_close(cumulative_mean(seq), expected_mean, rtol=1e-6, atol=1e-7)  # catches a divisor off by one step or along the wrong axis
+
+T_max = 200
+
+
+def agreement_curve(model):
+    """Argmax agreement with the ANN after every t <= T_max, from a single simulation."""
+    out = simulate_layers(convert(model, [1.0] * 3, v_reset=0.0), constant_input(x, T_max))[-1]  # [T, B, 4]
+    return (cumulative_mean(out).argmax(-1) == forward_all(model, x)[-1].argmax(1)).to(dtype).mean(-1)
+
+
+curve_n, curve_r = agreement_curve(norm), agreement_curve(net)
+for t in (10, 100):  # spike counts are integers, so both read-outs are exact
+    assert curve_n[t - 1].item() == run(norm, t)[2] and curve_r[t - 1].item() == run(net, t)[2]
+
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.2))
 ax[0].plot(acts_r[0].flatten(), rates_r[0].flatten(), ".", ms=3, label="raw weights")
 ax[0].plot(acts_n[0].flatten(), rates_n[0].flatten(), ".", ms=3, label="data-normalized")
 ax[0].plot([0, 1], [0, 1], "k:")
 ax[0].set_xlabel("ANN activation, layer 1"); ax[0].set_ylabel(f"SNN rate (T={T})"); ax[0].legend()
-Ts = [10, 25, 50, 100, 200]
-ax[1].plot(Ts, [run(norm, t)[2] for t in Ts], "o-", label="data-normalized")
-ax[1].plot(Ts, [run(net, t)[2] for t in Ts], "s-", label="raw weights")
+ax[1].plot(range(1, T_max + 1), curve_n, label="data-normalized")
+ax[1].plot(range(1, T_max + 1), curve_r, label="raw weights")
 ax[1].set_xscale("log"); ax[1].set_xlabel("T"); ax[1].set_ylabel("argmax agreement with ANN"); ax[1].legend()
 plt.tight_layout()
 plt.show()
@@ -170,4 +208,5 @@ plt.show()
 # Verified: model-based normalization makes the largest possible input exactly the threshold (brute force over all
 # binary inputs, dense and conv); data-based factors match the closed form implied by ReLU homogeneity and keep every
 # activation $\le 1$; reset-to-zero IF neurons follow $N_T = \lfloor T/\lceil 1/c\rceil\rfloor$, which the normalized network's
-# first layer reproduces neuron by neuron, while the raw network pins its large activations at rate 1.
+# first layer reproduces neuron by neuron, while the raw network pins its large activations at rate 1; the converter's
+# threshold order and count, its exact $v \ge \theta$ step, and the running read-out against a loop and separate runs.

@@ -57,6 +57,9 @@ assert (r == 0).any() and (r == 1).any() and ((r > 0) & (r < 1)).any()  # non-de
 # %%
 layer = RateNormLayer(momentum=0.3).double()
 # a fresh layer: lambda = 1 and s = 10, so p = sigmoid(10) ~ 1 (the official initialisation)
+th0 = layer.theta()
+assert torch.is_tensor(th0) and th0.shape == (1,)  # catches a scalar-constant or wrongly shaped threshold
+assert th0.requires_grad  # catches a threshold that lost its learnable part sigmoid(s)
 assert math.isclose(layer.theta().item(), 1 / (1 + math.exp(-10)) + 1e-6, rel_tol=1e-12)
 lam = 1.0
 for n in range(3):
@@ -78,6 +81,7 @@ x = torch.linspace(-1, 8, 40, dtype=dtype)
 before = layer.running_max.clone()
 out = layer(x)
 assert torch.equal(layer.running_max, before)                      # eval mode freezes lambda
+assert out.requires_grad  # catches the layer's output or its threshold cut from the graph
 out.sum().backward()
 th = p * lam + 1e-6
 analytic = sum(-(xi / th**2) * lam * p * (1 - p) for xi in x.tolist() if 0 < xi / th < 1)
@@ -94,6 +98,14 @@ for bad in (0.0, 1.5):
 assert math.isclose(layerwise_k(torch.full((10,), 0.25, dtype=dtype), eps=0.0).item(), 4.0, rel_tol=1e-12)
 assert math.isclose(layerwise_k(torch.tensor([0.5, 1.0], dtype=dtype), eps=0.0).item(), 1.5 / 1.25, rel_tol=1e-12)
 assert math.isclose(layerwise_k(torch.tensor([0.5, 1.0], dtype=dtype)).item(), 1.5 / (1.25 + 1e-5), rel_tol=1e-12)
+# k is a training penalty, so its gradient matters: dk/dr_i = 1/(Q + eps) - 2 r_i sum(r)/(Q + eps)^2, Q = ||r||^2
+rk = torch.tensor([0.2, 0.7, 0.9], dtype=dtype, requires_grad=True)
+k = layerwise_k(rk, eps=0.01)
+assert k.requires_grad  # catches k cut from the graph (the penalty would not train anything)
+k.backward()
+q = 0.04 + 0.49 + 0.81 + 0.01
+torch.testing.assert_close(rk.grad, torch.tensor([1 / q - 2 * ri * 1.8 / q**2 for ri in (0.2, 0.7, 0.9)], dtype=dtype),
+                           rtol=1e-12, atol=1e-14)  # catches a wrong derivative of the penalty
 
 # %% [markdown]
 # **Claim 3.** Direct conversion: an RNL network (weights used unchanged, IF thresholds $\theta^l$, binary spikes
@@ -115,6 +127,7 @@ bound = net[2].weight.abs().sum(1).max().item()
 errs = []
 for T_ in (16, 64, 256):
     out_snn = simulate(snn, constant_input(xin, T_)).mean(0)
+    assert out_snn.shape == ann.shape  # catches the read-out taken from the wrong layer
     err = (out_snn - ann).abs().max().item()
     errs.append(err)
     assert err <= bound / T_ + 1e-12, (T_, err, bound / T_)   # catches: spikes scaled by theta (weights double-counted)

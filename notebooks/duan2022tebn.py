@@ -40,15 +40,26 @@ eps = 1e-5
 # mean 0 and variance 1 over all time steps together, but the per-step means keep the temporal drift.
 
 # %%
+def tebn_loop(x_, p_, gamma_, beta_, eps_):
+    """TEBN from the definition: per-channel statistics over all (t, b, i, j), then p_t (gamma x_hat + beta)."""
+    T_, B_, C_, H_, W_ = x_.shape
+    out = torch.empty_like(x_)
+    for c in range(C_):
+        vals = [x_[t, b, c, i, j].item() for t in range(T_) for b in range(B_) for i in range(H_) for j in range(W_)]
+        mu = sum(vals) / len(vals)
+        var = sum((v - mu) ** 2 for v in vals) / len(vals)  # biased, as in batch norm training
+        for t in range(T_):
+            out[t, :, c] = p_[t] * (gamma_[c] * (x_[t, :, c] - mu) / math.sqrt(var + eps_) + beta_[c])
+    return out
+
+
+# first with T = B = C = H = W = 3: any mix-up of the time, batch, channel or space axes keeps a valid shape here,
+# so it shows up as a wrong value instead of a crash
+xq = torch.randn(3, 3, 3, 3, 3, dtype=dtype) + torch.arange(3, dtype=dtype).reshape(3, 1, 1, 1, 1)
+torch.testing.assert_close(tebn(xq, p=p[:3], gamma=gamma, beta=beta, eps=eps), tebn_loop(xq, p[:3], gamma, beta, eps),
+                           rtol=1e-12, atol=1e-12)  # catches: stats pooled over the wrong axes, p on the wrong axis
 y = tebn(x, p=p, gamma=gamma, beta=beta, eps=eps)
-expected = torch.empty_like(x)
-for c in range(C):
-    vals = [x[t, b, c, i, j].item() for t in range(T) for b in range(B) for i in range(H) for j in range(W)]
-    mu = sum(vals) / len(vals)
-    var = sum((v - mu) ** 2 for v in vals) / len(vals)  # biased, as in batch norm training
-    for t in range(T):
-        expected[t, :, c] = p[t] * (gamma[c] * (x[t, :, c] - mu) / math.sqrt(var + eps) + beta[c])
-torch.testing.assert_close(y, expected, rtol=1e-12, atol=1e-12)  # catches: per-time-step statistics (BNTT), p on the wrong axis
+torch.testing.assert_close(y, tebn_loop(x, p, gamma, beta, eps), rtol=1e-12, atol=1e-12)  # catches: per-step stats
 z = tebn(x, p=torch.ones(T, dtype=dtype), gamma=torch.ones(C, dtype=dtype), beta=torch.zeros(C, dtype=dtype), eps=1e-14)
 torch.testing.assert_close(z.mean(dim=(0, 1, 3, 4)), torch.zeros(C, dtype=dtype), rtol=0, atol=1e-12)
 torch.testing.assert_close(z.var(dim=(0, 1, 3, 4), unbiased=False), torch.ones(C, dtype=dtype), rtol=1e-10, atol=0)
@@ -96,7 +107,9 @@ for bad in (0, 2.5):
 layer.train()
 layer.zero_grad()
 y = layer(x)
+assert y.requires_grad  # catches TEBN's output cut from the graph (p, gamma, beta would not train)
 s, _ = multi_step(lif_step, y, tau=2.5, v_th=0.8)
+assert s.requires_grad  # catches spikes cut from the graph (no surrogate gradient)
 cw = torch.randn_like(s)
 y.retain_grad()
 (cw * s).sum().backward()
@@ -146,6 +159,10 @@ x_g = x_core.clone().requires_grad_(True)
 g_full = torch.autograd.grad(multi_step(lif_step, x_g, tau=2.7, v_th=0.6, v_reset=None)[0].sum(), x_g)[0]
 g_det = torch.autograd.grad(multi_step(lif_step, x_g, tau=2.7, v_th=0.6, v_reset=None, detach_reset=True)[0].sum(), x_g)[0]
 assert not torch.allclose(g_full, g_det)  # catches: detach_reset ignored by the core reset
+g_hard = torch.autograd.grad(multi_step(lif_step, x_g, tau=2.7, v_th=0.6, v_reset=-0.2)[0].sum(), x_g)[0]
+g_hard_det = torch.autograd.grad(multi_step(lif_step, x_g, tau=2.7, v_th=0.6, v_reset=-0.2, detach_reset=True)[0].sum(),
+                                 x_g)[0]
+assert not torch.allclose(g_hard, g_hard_det)  # catches: a hard reset cut from the graph (no gradient through time)
 assert multi_step(lif_step, x_g, tau=2.7, v_th=0.6, decay_input=False)[0].requires_grad  # catches: a charge cut from the graph
 
 # %% [markdown]

@@ -80,7 +80,9 @@ print("max |W*(aS) - W'*S| =", (y_infer - y_train).abs().max().item())
 layer.train()
 layer.zero_grad()
 g_out = torch.randn(T, B, C_in, H, W, dtype=dtype)
-(layer(x) * g_out).sum().backward()
+out = layer(x)
+assert out.requires_grad  # catches real spikes cut from the graph (neither a nor the weights would learn)
+(out * g_out).sum().backward()
 grad_a = (g_out * s_bin).sum(dim=(0, 1, 3, 4))
 torch.testing.assert_close(layer.a.grad, grad_a, rtol=1e-12, atol=1e-12)  # catches: a detached or applied twice
 

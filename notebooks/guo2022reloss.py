@@ -36,6 +36,7 @@ dtype = torch.float64
 for k in (3.0, 1.7):  # 3 is the official code's value; 1.7 checks that k is used everywhere it should be
     anchors = torch.tensor([0.0, 0.5, 1.0, 8.0, -7.0], dtype=dtype, requires_grad=True)
     phi = mpr(anchors, k=k)
+    assert phi.requires_grad  # catches the rectifier cut from the graph (it only matters for the backward pass)
     torch.testing.assert_close(phi, torch.tensor([0.0, 0.5, 1.0, 2.0, -1.0], dtype=dtype), rtol=0, atol=1e-12)  # catches: wrong tanh normalisation, wrong tail formula
     (g,) = torch.autograd.grad(phi.sum(), anchors)
     assert math.isclose(g[1].item(), k / (2 * math.tanh(k / 2)), rel_tol=1e-12)  # catches: k missing inside or outside tanh

@@ -23,8 +23,9 @@ import torch
 from torch import nn
 
 from snnref.conversion.rmp import convert_rmp, rmp_step
-from snnref.conversion.toolkit import compute_thresholds, constant_input, convert, simulate
+from snnref.conversion.toolkit import constant_input, convert, cumulative_mean, simulate_layers
 from snnref.neuron import if_step, multi_step
+from snnref.surrogate import heaviside
 
 torch.manual_seed(12)
 dtype = torch.float64
@@ -46,6 +47,12 @@ assert max(v.max().item() for v in vs) < v_th                   # catches: '>' f
 assert spikes.sum() > 100 and (z.sum(0) - v_th * spikes.sum(0)).abs().max() > 0   # non-degenerate
 hard, vh = multi_step(if_step, z, v0, v_th=v_th, v_reset=0.0)
 assert not torch.allclose(v_th * hard.sum(0), v0 + z.sum(0) - vh[-1])  # the hard reset loses charge on this input
+for v_reset in (0.0, -0.3):  # the hard-reset comparison neuron lands exactly on V_reset after each spike
+    s_h, v_h = multi_step(if_step, z, v0, v_th=v_th, v_reset=v_reset)
+    v_h = torch.stack(v_h)
+    assert s_h.sum() > 100 and bool((v_h[s_h == 1] == v_reset).all())  # catches V_reset ignored by the hard reset
+edge = rmp_step(torch.tensor([v_th, v_th - 1e-9], dtype=dtype), torch.zeros(2, dtype=dtype), v_th=v_th)
+assert edge[0].tolist() == [1.0, 0.0] and edge[1].tolist() == [0.0, v_th - 1e-9]  # catches '>' instead of '>=' at V_th
 try:
     rmp_step(z[0], v0, v_th=v_th, v_reset=0.0)
 except ValueError:
@@ -76,11 +83,39 @@ assert (n_hard / T - zs / v_th).abs().max() > 0.09                 # the hard re
 # %%
 net = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 5)).double()
 xb = torch.rand(256, 10, dtype=dtype)
-ths = compute_thresholds(net, xb, method="max")
+ths = [torch.relu(net[:1](xb)).max().item(), torch.relu(net[:3](xb)).max().item()]  # max activation per layer
 ann = net(xb).detach()
+for bad in ([1.0], [1.0] * 3, [1.0] * 4):  # one threshold per ReLU, in order
+    try:
+        convert_rmp(net, bad)
+    except ValueError:
+        continue
+    raise AssertionError("wrong number of thresholds accepted")  # catches thresholds indexed from 1 or every other one
+rmp_net = convert_rmp(net, ths)
+assert [(m.v_th, m.v_reset, m.step) for m in rmp_net[1::2]] == [(ths[0], None, rmp_step), (ths[1], None, rmp_step)]
+hard_net = convert(net, ths, v_reset=0.0)
+assert hard_net[1].params.get("spike_fn") is heaviside  # the comparison neurons fire with the exact step
+
+# The error after every t <= 256 from one run: the running mean (1/t) sum_{s<=t} y_s of the read-out (`cumulative_mean`,
+# checked against a loop on one step, a 1-D, a square and a [T, B, N] sequence).
+for seq in (torch.tensor([[3.0, -1.0]], dtype=dtype), torch.tensor([2.0, 4.0, 0.0, 6.0], dtype=dtype),
+            torch.rand(3, 3, dtype=dtype), torch.rand(5, 2, 3, dtype=dtype)):
+    expected = torch.stack([seq[:s + 1].sum(0) / (s + 1) for s in range(len(seq))])
+    torch.testing.assert_close(cumulative_mean(seq), expected, rtol=1e-12, atol=1e-12)  # catches a divisor off by one step or along the wrong axis
+
+
+def err_curve(snn, T_max=256):
+    out = simulate_layers(snn, constant_input(xb, T_max))[-1]
+    assert out.shape == (T_max, 256, 5)  # the read-out, not a hidden layer
+    return (cumulative_mean(out) - ann).abs().mean(dim=(1, 2))  # [T_max]
+
+
 Ts = [16, 32, 64, 128, 256]
-err_rmp = [(simulate(convert_rmp(net, ths), constant_input(xb, t)).mean(0) - ann).abs().mean().item() for t in Ts]
-err_hard = [(simulate(convert(net, ths, v_reset=0.0), constant_input(xb, t)).mean(0) - ann).abs().mean().item() for t in Ts]
+curve_rmp, curve_hard = err_curve(rmp_net), err_curve(hard_net)
+err_rmp = [curve_rmp[t - 1].item() for t in Ts]
+err_hard = [curve_hard[t - 1].item() for t in Ts]
+torch.testing.assert_close(err_rmp[0], (simulate_layers(rmp_net, constant_input(xb, 16))[-1].mean(0) - ann).abs().mean().item(),
+                           rtol=1e-12, atol=1e-12)  # a 16-step run equals the first 16 steps of the long one
 assert err_rmp[0] < err_hard[-1]                # 16 RMP steps beat 256 hard-reset steps
 assert err_rmp[-1] < err_rmp[0] / 8             # ~1/T decay over a 16x longer simulation
 assert err_hard[-1] > 0.7 * err_hard[0]         # the hard reset's error stalls
@@ -100,4 +135,5 @@ plt.show()
 # %% [markdown]
 # Verified: exact charge conservation of the RMP neuron on uneven inputs (which the hard reset breaks), its linear
 # response $\lfloor Tz/V_{th}\rfloor$ against the hard reset's $\lfloor T/\lceil V_{th}/z\rceil\rfloor$, and on a toy network an RMP
-# conversion at 16 steps that beats a hard-reset conversion at 256.
+# conversion at 16 steps that beats a hard-reset conversion at 256 (with the converter's thresholds, reset and step
+# checked layer by layer, and the hard reset's landing on $V_{reset}$).

@@ -24,6 +24,7 @@ from torch import nn
 from snnref.conversion.offset_spike import OffsetCalibratedNeuron, calibrate_offsets, offset_spikes
 from snnref.conversion.qcfs import QCFS, convert_qcfs
 from snnref.conversion.toolkit import SpikingNeuron, simulate_layers, constant_input, snn_output
+from snnref.surrogate import heaviside
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)
@@ -57,8 +58,12 @@ n = torch.tensor([c for c, _ in loop], dtype=torch.float64)
 v_end = torch.tensor([v for _, v in loop])
 desired = torch.floor(z.sum(0) / theta + 0.5)
 torch.testing.assert_close(n - desired, -torch.floor(v_end / theta), rtol=0, atol=0)  # the identity itself
-out = SpikingNeuron(v_th=theta, v0_frac=0.5)(z)
+out = SpikingNeuron(v_th=torch.full((z.shape[1],), theta), v0_frac=0.5)(z)  # one threshold per neuron, all equal
 torch.testing.assert_close(out.sum(0) / theta, n, rtol=0, atol=1e-12)  # the toolkit neuron is that loop
+edge_neuron = SpikingNeuron(v_th=theta)
+assert edge_neuron.params.get("spike_fn") is heaviside  # catches a surrogate, not the exact step, in the forward pass
+torch.testing.assert_close(edge_neuron(torch.tensor([[theta, theta - 1e-9]])), torch.tensor([[theta, 0.0]]), rtol=0,
+                           atol=0)  # catches '>' instead of '>=': a potential exactly at theta fires
 
 psi_true = n - torch.clamp(desired, 0, rho)
 psi = offset_spikes(v_end, n, v_th=theta)
@@ -76,6 +81,13 @@ assert (psi_true.abs() <= 1).double().mean() > 0.95  # one spike off is by far t
 # and re-runs the input.
 
 # %%
+# One neuron first: two early spikes, then negative input. The mean input asks for floor(0.7 + 1/2) = 1 spike, the
+# neuron fired 2 and ends below zero (psi = +1); from v(0) = theta/2 - theta the loop fires exactly once.
+z1 = torch.tensor([[0.9], [0.8], [-0.5], [-0.5], [0.0], [0.0]]) * theta  # [rho, 1]
+assert if_loop(z1[:, 0].tolist(), theta, theta / 2)[0] == 2 and if_loop(z1[:, 0].tolist(), theta, -theta / 2)[0] == 1
+torch.testing.assert_close(OffsetCalibratedNeuron(rho=rho, v_th=theta, v0_frac=0.5)(z1).sum(0) / theta,
+                           torch.tensor([1.0]), rtol=0, atol=1e-12)  # catches counts summed over neurons, not time
+
 calibrated = OffsetCalibratedNeuron(rho=rho, v_th=theta, v0_frac=0.5)(z)
 n_cal = calibrated.sum(0) / theta
 fixable = ok & ((psi == 0) | (z.max(0).values < theta))  # first skipped spike had h < 2 theta
@@ -98,11 +110,18 @@ data = centers[labels] + torch.randn(600, 8, generator=g)
 torch.manual_seed(0)
 ann = nn.Sequential(nn.Linear(8, 48), QCFS(L=8, lam=2.0), nn.Linear(48, 48), QCFS(L=8, lam=2.0),
                     nn.Linear(48, 48), QCFS(L=8, lam=2.0), nn.Linear(48, 4))
+# Before training, at T = L the first spiking layer reproduces its QCFS layer exactly (constant input, Theorem 1
+# of Bu et al. 2022), and each converted layer starts at v(0) = theta/2 with theta = lambda.
+snn0 = convert_qcfs(ann)
+assert [(m.v_th, m.v0_frac, m.v_reset) for m in snn0 if isinstance(m, SpikingNeuron)] == [(2.0, 0.5, None)] * 3
+torch.testing.assert_close(simulate_layers(snn0, constant_input(data, 8))[1].mean(0), ann[:2](data).detach(),
+                           rtol=0, atol=1e-12)  # catches a wrong QCFS staircase or a conversion that does not match it
 opt = torch.optim.Adam(ann.parameters(), lr=5e-3)
 for _ in range(120):
     opt.zero_grad()
     nn.functional.cross_entropy(ann(data[:400]), labels[:400]).backward()
     opt.step()
+assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in ann.parameters())  # catches a QCFS layer that blocks the gradient to lambda and earlier layers
 ann.requires_grad_(False)
 test = data[400:]
 y = ann(test)
@@ -140,5 +159,6 @@ plt.show()
 
 # %% [markdown]
 # Verified: the residual-potential identity for the offset spike against a loop written from the IF definition, the
-# $\pm 1$ detection rule, the exact one-spike correction by a one-threshold shift of $v(0)$, and the removal of
-# almost all SNN-ANN deviation of a converted QCFS network at $T = L$.
+# $\pm 1$ detection rule and the $v \ge \theta$ edge, the exact one-spike correction by a one-threshold shift of
+# $v(0)$ (one neuron by hand, then many), the converted QCFS layer matching its ANN layer at $T = L$, and the removal
+# of almost all SNN-ANN deviation of a converted QCFS network at $T = L$.

@@ -20,9 +20,8 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from snnref.conversion.residual_potential import SRPState, srp_init_state, srp_step
-from snnref.conversion.toolkit import (SpikingNeuron, activation_values, compute_thresholds, constant_input, convert,
-                                       simulate_layers)
+from snnref.conversion.residual_potential import MARGIN, SRPState, srp_init_state, srp_step
+from snnref.conversion.toolkit import SpikingNeuron, activation_values, constant_input, convert, simulate_layers
 from snnref.neuron import multi_step
 
 torch.manual_seed(9)
@@ -36,7 +35,17 @@ dtype = torch.float64
 # %%
 theta, tau, T = 1.4, 3, 9
 x_seq = torch.randn(tau + T, 4, 30, dtype=dtype) * 0.9 + 0.2       # [T, B, N] uneven input currents
-spikes, states = multi_step(srp_step, x_seq, srp_init_state(x_seq[0], theta), v_th=theta, tau=tau)
+init = srp_init_state(x_seq[0], theta)
+assert isinstance(init.t, int) and init.t == 0 and init.mask is None  # step counter 0, no mask yet
+assert torch.is_tensor(init.v) and init.v.shape == x_seq[0].shape and bool((init.v == 0.5 * theta).all())  # one V_0 = theta/2 per neuron
+s1, st1 = srp_step(x_seq[0], init, v_th=theta, tau=tau)  # the first step is an ordinary soft-reset IF step
+assert isinstance(st1.t, int) and st1.t == 1 and st1.mask is None  # catches the state's fields mixed up
+h1 = 0.5 * theta + x_seq[0]
+torch.testing.assert_close(s1, (h1 >= theta).to(dtype), rtol=0, atol=0)
+torch.testing.assert_close(st1.v, h1 - theta * s1, rtol=1e-12, atol=1e-12)
+spikes, states = multi_step(srp_step, x_seq, init, v_th=theta, tau=tau)
+assert torch.is_tensor(states[tau - 1].v) and states[tau - 1].v.shape == x_seq[0].shape
+torch.testing.assert_close(states[tau - 1].v, torch.full_like(x_seq[0], 0.5 * theta), rtol=0, atol=0)  # restart at theta/2, per neuron
 
 v = torch.full_like(x_seq[0], 0.5)   # membrane in units of theta
 mask = torch.ones_like(v)
@@ -87,6 +96,10 @@ torch.testing.assert_close(srp(pos)[4:], plain(pos[4:]), rtol=0, atol=0)   # pos
 edge = torch.tensor([1.2e-3 - 0.5 * theta, 0.9 * theta, 0.9 * theta], dtype=dtype).reshape(-1, 1, 1)
 s_edge, _ = multi_step(srp_step, edge, srp_init_state(edge[0], theta), v_th=theta, tau=1)
 assert s_edge.sum() == 0   # catches: an absolute 1e-3 margin instead of 1e-3 * theta
+# a residual of exactly the margin is not kept either (strict >): start at V_0 = 0 so that V_1 is exactly 1e-3 theta
+at_margin = torch.tensor([MARGIN * theta, 1.5 * theta], dtype=dtype).reshape(-1, 1, 1)
+s_m, _ = multi_step(srp_step, at_margin, srp_init_state(at_margin[0], theta, v0_frac=0.0), v_th=theta, tau=1)
+assert s_m.sum() == 0   # catches '>=' in the residual test
 
 # %% [markdown]
 # **Claim 3.** At toy scale SRP cuts the error category it targets: in a random 10-32-32-32-5 ReLU network (max-activation
@@ -97,9 +110,15 @@ assert s_edge.sum() == 0   # catches: an absolute 1e-3 margin instead of 1e-3 * 
 net = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(),
                     nn.Linear(32, 5)).double()
 xb = torch.randn(256, 10, dtype=dtype)
-ths = compute_thresholds(net, xb, method="max")
+ths = [torch.relu(net[:i](xb)).max().item() for i in (1, 3, 5)]  # max activation per layer
 acts = activation_values(net, xb)
 tau = 4
+for bad in (ths[:2], ths + [1.0], ths * 2):  # the converter takes exactly one threshold per ReLU
+    try:
+        convert(net, bad, v0_frac=0.5, step=srp_step, step_params={"tau": tau}, init_state=srp_init_state)
+    except ValueError:
+        continue
+    raise AssertionError("wrong number of thresholds accepted")  # catches thresholds indexed from 1 or every other one
 counts = {}
 for T in (4, 8):
     plain_net = convert(net, ths, v0_frac=0.5)
@@ -128,6 +147,7 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Verified: `srp_step` reproduces the official two-phase procedure spike for spike; it silences a neuron whose ANN
+# Verified: `srp_step` reproduces the official two-phase procedure spike for spike (its state after the first step
+# and after the restart checked field by field, the residual test strict at exactly the margin); it silences a neuron whose ANN
 # output is zero but which a plain IF neuron would fire, while leaving positive neurons as a fresh $\theta/2$ start; and
 # on a toy network it removes at least 30% of the "ANN zero, SNN positive" neurons in the deeper layers.

@@ -23,7 +23,8 @@ import torch
 from torch import nn
 
 from snnref.conversion.tcl import TrainableClip, clip_activation, tcl_penalty, tcl_thresholds
-from snnref.conversion.toolkit import compute_thresholds, constant_input, convert, simulate
+from snnref.conversion.toolkit import constant_input, convert, simulate_layers
+from snnref.surrogate import heaviside
 
 torch.manual_seed(15)
 dtype = torch.float64
@@ -36,6 +37,7 @@ dtype = torch.float64
 layer = TrainableClip(lam0=1.3, dtype=dtype)
 x = (torch.linspace(-1, 3, 57, dtype=dtype) + 0.013).requires_grad_(True)   # off the kinks
 y = layer(x)
+assert y.requires_grad and y.grad_fn is not None  # catches a detached clip: lambda could not be trained
 torch.testing.assert_close(y.detach(), torch.tensor([min(max(v, 0.0), 1.3) for v in x.tolist()], dtype=dtype),
                            rtol=1e-12, atol=1e-12)              # catches: no upper clip, clip at 1
 y.sum().backward()
@@ -60,6 +62,7 @@ model = nn.Sequential(nn.Linear(3, 4), TrainableClip(lam0=0.7, dtype=dtype), nn.
 c = 3e-3
 pen = tcl_penalty(model, c=c)
 assert math.isclose(pen.item(), c * (0.7**2 + 2.5**2), rel_tol=1e-12)   # catches: sum of |lambda|, missing c
+assert pen.requires_grad  # catches a detached penalty: it would not pull lambda down
 pen.backward()
 assert math.isclose(model[1].lam.grad.item(), 2 * c * 0.7, rel_tol=1e-12)
 assert math.isclose(model[3].lam.grad.item(), 2 * c * 2.5, rel_tol=1e-12)
@@ -74,7 +77,7 @@ assert tcl_thresholds(model) == [0.7, 2.5]                                # catc
 # %%
 net = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 5)).double()
 xb = torch.randn(256, 10, dtype=dtype)
-ths = compute_thresholds(net, xb, method="max")
+ths = [torch.relu(net[:1](xb)).max().item(), torch.relu(net[:3](xb)).max().item()]  # max activation per layer
 target = net(xb).detach()
 for p in net.parameters():
     p.requires_grad_(False)
@@ -87,9 +90,27 @@ for _ in range(150):
     opt.step()
 lam = tcl_thresholds(clipped)
 assert all(l < 0.6 * t for l, t in zip(lam, ths)), (lam, ths)
+for bad in (lam[:1], lam + [1.0], lam * 2):  # the converter takes exactly one threshold per ReLU
+    try:
+        convert(net, bad)
+    except ValueError:
+        continue
+    raise AssertionError("wrong number of thresholds accepted")  # catches thresholds indexed from 1 or every other one
+snn_tcl = convert(net, lam)
+assert [m.v_th for m in snn_tcl[1::2]] == lam and snn_tcl[1].params.get("spike_fn") is heaviside  # lambda^l as threshold, exact step
+edge = snn_tcl[1](torch.tensor([[[lam[0], lam[0] - 1e-9]], [[0.0, 0.0]]], dtype=dtype))  # [T=2, B=1, 2]: exactly lambda, just below
+assert edge.tolist() == [[[lam[0], 0.0]], [[0.0, 0.0]]]  # catches '>' instead of '>=': a potential of exactly lambda fires
+
+
+def snn_err(snn, t):
+    out = simulate_layers(snn, constant_input(xb, t))[-1]
+    assert out.shape == (t, 256, 5)  # the read-out, not a hidden layer
+    return (out.mean(0) - target).abs().mean().item()
+
+
 Ts = [8, 32, 128]
-e_max = [(simulate(convert(net, ths), constant_input(xb, t)).mean(0) - target).abs().mean().item() for t in Ts]
-e_tcl = [(simulate(convert(net, lam), constant_input(xb, t)).mean(0) - target).abs().mean().item() for t in Ts]
+e_max = [snn_err(convert(net, ths), t) for t in Ts]
+e_tcl = [snn_err(snn_tcl, t) for t in Ts]
 assert e_tcl[0] < 0.8 * e_max[0], (e_tcl[0], e_max[0])   # short simulations: the learned clip wins
 assert e_max[-1] < e_tcl[-1]                              # long simulations: clipping error dominates
 
@@ -107,4 +128,5 @@ plt.show()
 
 # %% [markdown]
 # Verified: the clipping layer's value and both gradients, the L2 penalty and its gradient, threshold extraction, and
+# the converted layers' thresholds ($\lambda^l$, exact step, $v \ge \lambda$ fires, one per ReLU), and
 # on a toy network the trade-off TCL exploits: learned clipping values make the short simulation more accurate.

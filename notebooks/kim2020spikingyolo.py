@@ -61,6 +61,43 @@ for bad in ({"alpha": 0.0}, {"alpha": 1.5}, {"alpha": 0.1, "v_reset": 0.0}):
 # Oracle: `numpy.percentile` per channel and the original network's activations.
 
 # %%
+# a small fully connected net whose width equals the batch size: a lambda taken over the wrong axis or applied to the
+# wrong side of a weight matrix still has a valid shape here, so it shows up as a wrong value, not a crash
+with torch.random.fork_rng():  # its own seed: the global stream below stays as it was
+    torch.manual_seed(5)
+    fc = nn.Sequential(nn.Linear(5, 5), nn.LeakyReLU(alpha), nn.Linear(5, 5), nn.LeakyReLU(alpha),
+                       nn.Linear(5, 5)).double()
+    x5 = torch.rand(5, 5, dtype=dtype)
+with torch.no_grad():  # positive weights and biases: lambda > 0, where leaky ReLU is positively homogeneous
+    fc[0].weight.abs_().mul_(torch.tensor([2.0, 0.1, 1.0, 0.5, 4.0], dtype=dtype).reshape(-1, 1))
+    fc[0].bias.fill_(0.1); fc[2].weight.abs_(); fc[2].bias.fill_(0.1)
+fc_n, fc_lams = channel_wise_normalize(fc, x5, p=80.0)
+assert [tuple(lam.shape) for lam in fc_lams] == [(5,), (5,)] and all((lam > 0).all() for lam in fc_lams)
+for a, an, lam in zip(activation_values(fc, x5, activations=(nn.LeakyReLU,)),
+                      activation_values(fc_n, x5, activations=(nn.LeakyReLU,)), fc_lams):
+    ref = torch.tensor([np.percentile(a[:, c].numpy(), 80.0) for c in range(5)], dtype=dtype)
+    torch.testing.assert_close(lam, ref, rtol=1e-12, atol=1e-12)  # catches the percentile taken per sample
+    torch.testing.assert_close(an, a / lam, rtol=1e-10, atol=1e-12)  # catches lambda^{l-1} / lambda^l misplaced
+torch.testing.assert_close(fc_n(x5), fc(x5), rtol=1e-10, atol=1e-12)  # the read-out is unchanged
+_, fc_layer = channel_wise_normalize(fc, x5, p=80.0, per_channel=False)  # one lambda per layer, repeated per channel
+torch.testing.assert_close(fc_layer[0], torch.full((5,), float(np.percentile(
+    activation_values(fc, x5, activations=(nn.LeakyReLU,))[0].numpy(), 80.0)), dtype=dtype), rtol=1e-12, atol=0)
+# and a conv net whose channel count equals the kernel size (3): a per-channel scale put on a kernel axis instead of the
+# input-channel axis still broadcasts here, so it shows up as a wrong value
+with torch.random.fork_rng():
+    torch.manual_seed(6)
+    cv = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.LeakyReLU(alpha), nn.Conv2d(3, 3, 3, padding=1),
+                       nn.LeakyReLU(alpha), nn.Conv2d(3, 2, 3, padding=1)).double()
+    x_cv = torch.rand(6, 2, 5, 5, dtype=dtype)
+with torch.no_grad():
+    for conv in (cv[0], cv[2]):
+        conv.weight.abs_(); conv.bias.fill_(0.1)
+    cv[0].weight.mul_(torch.tensor([3.0, 0.2, 1.0], dtype=dtype).reshape(-1, 1, 1, 1))
+cv_n, cv_lams = channel_wise_normalize(cv, x_cv, p=90.0)
+for a, an, lam in zip(activation_values(cv, x_cv, activations=(nn.LeakyReLU,)),
+                      activation_values(cv_n, x_cv, activations=(nn.LeakyReLU,)), cv_lams):
+    torch.testing.assert_close(an, a / lam.reshape(1, -1, 1, 1), rtol=1e-10, atol=1e-12)  # lambda^{l-1} on C_in
+torch.testing.assert_close(cv_n(x_cv), cv(x_cv), rtol=1e-10, atol=1e-12)
 net = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.LeakyReLU(alpha), nn.Conv2d(4, 4, 3, padding=1), nn.LeakyReLU(alpha),
                     nn.AvgPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3)).double()
 with torch.no_grad():   # very unequal channels: the case channel-wise normalization is for

@@ -32,12 +32,14 @@ torch.set_default_dtype(torch.float64)
 # **Claim 1 (the Dspike family).** $\mathrm{Dspike}(x) = \frac{\tanh(bx)}{2\tanh(b/2)} + \frac12$ on $|x| \le \frac12$
 # passes through $(-\frac12, 0)$, $(0, \frac12)$, $(\frac12, 1)$ for every temperature $b$, its derivative has unit area
 # and peak $\frac{b}{2\tanh(b/2)}$; as $b \to 0$ it becomes the straight-through ramp (gradient = unit box), and as
-# $b \to \infty$ it approaches the step.
+# $b \to \infty$ it approaches the step. Its derivative is checked by finite differences and by autograd (including
+# the curvature $\mathrm{Dspike}''(x) = -2b\tanh(bx)\,\mathrm{Dspike}'(x)$ inside the window).
 
 # %%  catches: wrong normaliser (e.g. tanh(b) instead of tanh(b/2)), wrong window, grad not the primitive's derivative
 xs = torch.linspace(-0.8, 0.8, 16001)
 for b in [0.7, 3.3, 9.0]:
     ends = dspike_primitive(torch.tensor([-0.5, 0.0, 0.5, -0.7, 0.7]), b)
+    assert isinstance(ends, torch.Tensor) and ends.shape == (5,)  # catches a primitive that lost its x-dependent term
     torch.testing.assert_close(ends, torch.tensor([0.0, 0.5, 1.0, 0.0, 1.0]), rtol=0, atol=1e-15)  # anchors
     g = dspike_grad(xs, b)
     assert math.isclose(torch.trapezoid(g, xs).item(), 1.0, abs_tol=2e-3)  # unit area (box edges cost ~1e-4 * peak)
@@ -45,6 +47,14 @@ for b in [0.7, 3.3, 9.0]:
     inside = xs[(xs.abs() < 0.499)]
     fd = (dspike_primitive(inside + 1e-6, b) - dspike_primitive(inside - 1e-6, b)) / 2e-6
     torch.testing.assert_close(fd, dspike_grad(inside, b), rtol=1e-6, atol=1e-7)  # grad = d primitive / dx
+    # the same with autograd, one order higher too: Dspike'' = -2b tanh(bx) Dspike'(x) inside the window
+    xr = inside.clone().requires_grad_(True)
+    prim, grad_ = dspike_primitive(xr, b), dspike_grad(xr, b)
+    assert prim.requires_grad and grad_.requires_grad  # catches a primitive or derivative cut from the graph
+    (d1,) = torch.autograd.grad(prim.sum(), xr)
+    (d2,) = torch.autograd.grad(grad_.sum(), xr)
+    torch.testing.assert_close(d1, dspike_grad(inside, b), rtol=1e-12, atol=1e-13)  # autograd(primitive) = grad
+    torch.testing.assert_close(d2, -2 * b * torch.tanh(b * inside) * dspike_grad(inside, b), rtol=1e-10, atol=1e-12)
     assert (dspike_grad(torch.tensor([-0.51, 0.51, 0.8]), b) == 0).all()  # zero outside the window
     assert dspike_grad(torch.tensor([0.5]), b).item() > 0  # the window is closed, |x| <= 1/2
 # limits: b -> 0 is the unit box (core rectangular surrogate of width 1), b large is nearly the step
@@ -65,6 +75,7 @@ ax[0].set_title("Dspike(x)"); ax[1].set_title("d Dspike / dx"); ax[0].legend(fon
 # %%  catches: the temperature not reaching the backward pass, a shifted step
 xg = torch.tensor([-0.6, -0.3, -0.05, 0.0, 0.2, 0.45, 0.9], requires_grad=True)
 out = dspike_spike(xg, 4.2)
+assert out.requires_grad  # catches a spike function cut from the graph
 assert out.tolist() == [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0]  # step with the >= convention
 out.sum().backward()
 torch.testing.assert_close(xg.grad, dspike_grad(xg.detach(), 4.2), rtol=1e-14, atol=0)

@@ -75,6 +75,7 @@ assert best < 0.7 * theta_max[0]  # at T = 4, clipping the tail pays off
 assert abs(mmse_threshold(torch.full((5,), 0.7), T=T) - 0.7) < 1e-12  # grid starts at the maximum itself
 spread = torch.cat([torch.ones(1), torch.full((1000,), 0.0601)])
 assert abs(mmse_threshold(spread, T=1) - 0.06) < 1e-12  # ... and ends at 0.06 max (95 points, step 0.01)
+assert mmse_threshold(torch.tensor([1.0, 0.5]), T=1) == 1.0  # MSE 1/8 at both 1 and 0.5: the first minimum, as argmin
 by_T = [mmse_thresholds(ann, cal, T=t)[0] for t in (2, 4, 8, 16, 32)]
 assert mmse_thresholds(ann, cal, T=T)[0] == mmse_threshold(a1, T=T)  # per layer, at this T
 assert all(b1 <= b2 for b1, b2 in zip(by_T, by_T[1:])) and by_T[0] < by_T[-1]  # finer steps, less clipping
@@ -85,6 +86,16 @@ assert all(b1 <= b2 for b1, b2 in zip(by_T, by_T[1:])) and by_T[0] < by_T[-1]  #
 # x^{(l)})$. This removes a large part of each layer's mean error on the calibration data.
 
 # %%
+# One hidden layer first (a read-out as wide as the layer, 48 calibration samples): only the bias in front of the
+# spiking layer moves, by minus the error averaged over the samples, one value per neuron.
+small = nn.Sequential(ann[0], ann[1], nn.Linear(48, 48)).requires_grad_(False)
+snn_small = convert(small, theta_max[:1])
+s_small = simulate_layers(snn_small, constant_input(cal[:48], T))[1].mean(0)
+cal_small = calibrate(small, copy.deepcopy(snn_small), cal[:48], T=T)
+torch.testing.assert_close(cal_small[0].module.bias - snn_small[0].module.bias, -(s_small - a1[:48]).mean(0),
+                           rtol=0, atol=1e-12)  # catches the mean over neurons instead of samples, sign, T factor
+torch.testing.assert_close(cal_small[2].module.bias, snn_small[2].module.bias, rtol=0, atol=0)  # catches the bias of the layer after (or the read-out) moved
+
 snn = convert(ann, theta_max)
 before = [e.mean(0) for e in layer_errors(ann, snn, cal, T=T)]
 calibrated = calibrate(ann, copy.deepcopy(snn), cal, T=T)
@@ -103,6 +114,14 @@ torch.testing.assert_close(calibrated[4].module.bias, snn[4].module.bias, rtol=0
 after = [e.mean(0) for e in layer_errors(ann, calibrated, cal, T=T)]
 for b, a in zip(before, after):
     assert a.abs().mean() < 0.6 * b.abs().mean()  # a large part of the mean error is gone
+
+# A convolutional layer gets one bias shift per channel: the error averaged over samples and positions.
+cnn = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(48, 2)).requires_grad_(False)
+imgs = torch.rand(10, 2, 6, 6, generator=g)
+snn_c = convert(cnn, compute_thresholds(cnn, imgs, method="max"))
+e_c = simulate_layers(snn_c, constant_input(imgs, T))[1].mean(0) - torch.relu(cnn[0](imgs))  # [10, 3, 4, 4]
+cal_c = calibrate(cnn, copy.deepcopy(snn_c), imgs, T=T)
+torch.testing.assert_close(cal_c[0].module.bias - snn_c[0].module.bias, -e_c.mean(dim=(0, 2, 3)), rtol=0, atol=1e-12)  # catches positions not averaged
 
 # %% [markdown]
 # **Claim 3 (Sec. 4, potential calibration).** Instead of the bias, the initial membrane potential absorbs the
@@ -151,12 +170,12 @@ assert curves["max θ"][i4] < ann_acc - 0.15  # the problem
 assert curves["max θ + BC"][i4] > curves["max θ"][i4] + 0.15  # bias calibration alone fixes most of it
 assert curves["MMSE θ + BC + PC"][i4] > ann_acc - 0.05
 
-try:
-    calibrate(ann, convert(nn.Sequential(nn.Linear(8, 4, bias=False), nn.ReLU()), [1.0]), cal, T=4)
-except ValueError:
-    pass
-else:
-    raise AssertionError("bias calibration without a bias accepted")
+for net in (nn.Sequential(nn.Linear(8, 4, bias=False), nn.ReLU()), nn.Sequential(nn.ReLU(), nn.Linear(8, 8))):
+    try:
+        calibrate(net, convert(net, [1.0]), cal, T=4)
+    except ValueError:
+        continue
+    raise AssertionError("bias calibration without a bias in front of the layer accepted")  # catches a bias borrowed from another layer
 
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.5))
 ax[0].plot(grid, mse)
@@ -170,6 +189,7 @@ plt.show()
 
 # %% [markdown]
 # Verified: the flooring / clipping split of the first-layer error, the MMSE threshold against a brute-force grid
-# search (and its growth with $T$), the bias updates of both layers against their definition with sequential
-# calibration, the per-neuron initial potentials and the resulting first-layer spike counts, and the accuracy
-# recovered by calibration at $T = 4$ on held-out data.
+# search (its ends, ties resolved as an argmin, and its growth with $T$), the bias updates against their definition
+# (one hidden layer, both layers of the MLP with sequential calibration, one value per channel in a conv layer),
+# the per-neuron initial potentials and the resulting first-layer spike counts, the refusal of layers without a
+# bias in front, and the accuracy recovered by calibration at $T = 4$ on held-out data.

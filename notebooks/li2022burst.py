@@ -17,12 +17,14 @@
 
 # %%
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from torch import nn
 
 from snnref.conversion.burst import burst_fire, burst_step, convert_burst
 from snnref.conversion.toolkit import SpikingNeuron, compute_thresholds, constant_input, convert, snn_output
 from snnref.neuron import if_step, multi_step
+from snnref.surrogate import heaviside
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)
@@ -60,7 +62,11 @@ for gamma in (1, 2, 3):
     torch.testing.assert_close(n, loop, rtol=0, atol=1e-9)  # catches round for floor, clip at gamma - 1, hard reset
     torch.testing.assert_close(n, torch.clamp(torch.floor(u), 0, gamma * T), rtol=0, atol=1e-9)
     assert out.max() / theta == gamma  # the cap is reached
-if_out = SpikingNeuron(v_th=theta)(constant_input(z, T))  # the core IF step
+if_layer = SpikingNeuron(v_th=theta)
+assert if_layer.params.get("spike_fn") is heaviside  # catches the IF layer built without the plain step
+if_out = if_layer(constant_input(z, T))  # the core IF step
+edge = torch.tensor([[theta, theta - 1e-9, 2 * theta]])  # H - theta = 0 exactly, just below, well above
+torch.testing.assert_close(if_layer(edge), torch.tensor([[theta, 0.0, theta]]), rtol=0, atol=0)  # '>' vs '>='
 burst1 = SpikingNeuron(v_th=theta, step=burst_step, step_params={"gamma": 1})(constant_input(z, T))
 assert torch.equal(if_out, burst1)  # gamma = 1 is the IF neuron, step by step
 
@@ -114,10 +120,27 @@ ann.requires_grad_(False)
 test = data[400:]
 y = ann(test)
 lam = compute_thresholds(ann, data[:400], method="percentile", p=90.0)
+h1 = torch.relu(ann[0](data[:400]))
+acts = [h1, torch.relu(ann[2](h1))]  # the two hidden layers, computed by hand
+torch.testing.assert_close(torch.tensor(lam), torch.tensor([float(np.percentile(a.numpy(), 90)) for a in acts]),
+                           rtol=1e-12, atol=0)  # catches a wrong percentile scale (p/100)
+snn5 = convert_burst(ann, lam, gamma=5)
+assert [m.v_th for m in snn5 if isinstance(m, SpikingNeuron)] == lam  # catches thresholds given to the wrong layer
+for x_one in (test[:1], test):  # batch 1 and a full batch: a linear module acts on each step independently
+    first = snn5[0](constant_input(x_one, 3))
+    assert first.shape == (3, len(x_one), 48)  # catches time and batch axes merged or split wrongly
+    torch.testing.assert_close(first, ann[0](x_one).expand(3, -1, -1), rtol=1e-12, atol=1e-12)
+
+
+def rate_error(snn: nn.Sequential, t: int) -> float:
+    out = snn_output(snn, test, T=t)
+    assert out.shape == y.shape  # catches the read-out taken from the wrong layer
+    return (out - y).abs().mean().item()
+
+
 Ts = [4, 8, 16, 32, 64]
-err = {gm: [(snn_output(convert_burst(ann, lam, gamma=gm), test, T=t) - y).abs().mean().item() for t in Ts]
-       for gm in (1, 5)}
-err_if = [(snn_output(convert(ann, lam), test, T=t) - y).abs().mean().item() for t in Ts]
+err = {gm: [rate_error(convert_burst(ann, lam, gamma=gm), t) for t in Ts] for gm in (1, 5)}
+err_if = [rate_error(convert(ann, lam), t) for t in Ts]
 torch.testing.assert_close(torch.tensor(err[1]), torch.tensor(err_if), rtol=0, atol=1e-12)  # gamma = 1 is IF
 assert err[5][-1] < err[1][-1] / 4  # no clipping plateau
 assert err[5][-1] < err[5][1] / 4 and err[1][-1] > err[1][1] / 2  # burst error keeps falling, IF error stalls

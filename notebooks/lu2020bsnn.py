@@ -24,6 +24,7 @@ import torch
 
 from snnref.conversion.binary_snn import binary_if_step, xnor_binarize
 from snnref.neuron import multi_step
+from snnref.surrogate import heaviside
 
 torch.manual_seed(7)
 dtype = torch.float64
@@ -72,7 +73,7 @@ assert b0.tolist() == [[1.0, -1.0, 1.0]]  # catches: torch.sign (0 weight) or si
 T, n_in, n_out, v_th = 40, 7, 4, 1.3
 s_in = (torch.rand(T, 1, n_in, dtype=dtype) < 0.6).to(dtype)   # [T, B, n_in] input spikes
 x_bin = s_in @ b.T                                               # [T, B, n_out] binary-synapse current B s_t
-spikes, states = multi_step(binary_if_step, x_bin, alpha=alpha, v_th=v_th)
+spikes, states = multi_step(binary_if_step, x_bin, alpha=alpha, v_th=v_th, spike_fn=heaviside)  # no backward pass
 
 v_ref = torch.zeros(1, n_out, dtype=dtype)
 ref_spikes, ref_v = [], []
@@ -93,12 +94,14 @@ assert any(((torch.stack(ref_v)[t] > 1e-9) & (ref_spikes[t] > 0)).any() for t in
 
 # spike convention h - v_th >= 0: a current exactly at threshold fires; also the folded threshold must stay in
 # float64 (a float32 0.1 is 0.100000001 and would not be reached)
-s_eq, v_eq = binary_if_step(torch.full((1, 1), 0.1, dtype=dtype), torch.zeros(1, 1, dtype=dtype), alpha=1.0, v_th=0.1)
+s_eq, v_eq = binary_if_step(torch.full((1, 1), 0.1, dtype=dtype), torch.zeros(1, 1, dtype=dtype), alpha=1.0, v_th=0.1,
+                            spike_fn=heaviside)
 assert s_eq.item() == 1.0 and v_eq.item() == 0.0  # catches: '>' firing rule, threshold rounded to float32
 
 for bad in (0.0, torch.tensor([0.3, -0.1], dtype=dtype)):
     try:
-        binary_if_step(torch.ones(1, 2, dtype=dtype), torch.zeros(1, 2, dtype=dtype), alpha=bad, v_th=v_th)
+        binary_if_step(torch.ones(1, 2, dtype=dtype), torch.zeros(1, 2, dtype=dtype), alpha=bad, v_th=v_th,
+                       spike_fn=heaviside)
     except ValueError:
         pass
     else:
@@ -114,7 +117,7 @@ r = torch.rand(1, n_in, dtype=dtype) * 1.5 - 0.4                # analog input (
 T = 200
 z = (r @ (alpha[:, None] * b).T)[0]                              # what the binary ANN unit computes
 x_const = (r @ b.T).expand(T, 1, n_out)                          # [T, B, n_out] binary-synapse current
-spk, _ = multi_step(binary_if_step, x_const, alpha=alpha, v_th=v_th)
+spk, _ = multi_step(binary_if_step, x_const, alpha=alpha, v_th=v_th, spike_fn=heaviside)
 counts = spk.sum(0)[0]
 for j in range(n_out):
     zj = z[j].item()
@@ -130,7 +133,7 @@ ax[0].plot((torch.stack(states) * alpha)[:, 0, 1], "--", label=r"binary weights,
 ax[0].set_xlabel("t"); ax[0].set_ylabel("membrane"); ax[0].legend(fontsize=7)
 zs = torch.linspace(-0.5, 2.0, 101, dtype=dtype)
 for T_ in (8, 64):
-    spk_, _ = multi_step(binary_if_step, zs.expand(T_, 1, -1), alpha=1.0, v_th=v_th)
+    spk_, _ = multi_step(binary_if_step, zs.expand(T_, 1, -1), alpha=1.0, v_th=v_th, spike_fn=heaviside)
     ax[1].step(zs, spk_.sum(0)[0] * v_th / T_, where="post", label=f"T={T_}")
 ax[1].plot(zs, zs.clamp(0, v_th), "k:", label="clip(z, 0, V_th)")
 ax[1].set_xlabel("z"); ax[1].set_ylabel(r"$N_T V_{th}/T$"); ax[1].legend(fontsize=7)

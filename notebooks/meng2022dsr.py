@@ -59,6 +59,26 @@ assert dsr_if(-torch.rand(6, 50, dtype=dtype), v_th=v_th).abs().max() == 0
 # here with `torch.minimum`/`torch.maximum`, both for the inputs and for a trainable $V_{th}$.
 
 # %%
+def representation_grads(x_: torch.Tensor, c_: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The oracle: autograd of sum_t c_t * clamp(mean_t x_t, 0, V_th) in x and V_th."""
+    xr = x_.detach().clone().requires_grad_(True)
+    vr = torch.tensor(v_th, dtype=dtype, requires_grad=True)
+    rep_ = torch.minimum(torch.maximum(xr.mean(0), torch.zeros(x_.shape[1], dtype=dtype)), vr)
+    (c_ * rep_).sum().backward()
+    return xr.grad, vr.grad
+
+
+# first a square input (T = N = 5): averaging over the wrong axis keeps a valid shape here and shows as a wrong value
+xs5 = (1.6 * torch.rand(5, 5, dtype=dtype) - 0.3).requires_grad_(True)
+vt5 = torch.tensor(v_th, dtype=dtype, requires_grad=True)
+c5 = torch.randn(5, 5, dtype=dtype)
+out5 = dsr_if(xs5, v_th=vt5)
+assert out5.requires_grad  # catches the spikes cut from the graph (DSR's backward would never run)
+(c5 * out5).sum().backward()
+gx5, gv5 = representation_grads(xs5, c5)
+torch.testing.assert_close(xs5.grad, gx5, rtol=1e-12, atol=1e-14)  # catches: mean or gradient sum over the wrong axis
+torch.testing.assert_close(vt5.grad, gv5, rtol=1e-12, atol=1e-14)
+
 T, N = 6, 300
 x = (1.6 * torch.rand(T, N, dtype=dtype) - 0.3).requires_grad_(True)  # some averages below 0, some above V_th
 vt = torch.tensor(v_th, dtype=dtype, requires_grad=True)
@@ -100,6 +120,12 @@ sb = heaviside(hb - 0.7)
 assert sb.tolist() == [0.0, 1.0, 1.0]  # catches: > instead of >= in the step
 torch.testing.assert_close(reset(hb, sb, v_th=0.7, v_reset=None), torch.tensor([0.2, 0.0, 0.4], dtype=dtype), rtol=0, atol=1e-15)
 torch.testing.assert_close(reset(hb, sb, v_th=0.7, v_reset=-0.3), torch.tensor([0.2, -0.3, -0.3], dtype=dtype), rtol=0, atol=1e-15)  # catches: hard reset value
+hg = hb.clone().requires_grad_(True)
+soft_v, hard_v = reset(hg, sb, v_th=0.7, v_reset=None), reset(hg, sb, v_th=0.7, v_reset=-0.3)
+assert soft_v.requires_grad and hard_v.requires_grad  # catches: a reset cut from the graph
+(g_soft,) = torch.autograd.grad(soft_v.sum(), hg)
+(g_hard,) = torch.autograd.grad(hard_v.sum(), hg)
+assert g_soft.tolist() == [1.0, 1.0, 1.0] and g_hard.tolist() == [1.0, 0.0, 0.0]  # dV/dH = 1 (soft), 1 - S (hard)
 vg = torch.tensor([0.1], dtype=dtype, requires_grad=True)
 assert if_charge(torch.tensor([0.4], dtype=dtype), vg).requires_grad and math.isclose(if_charge(torch.tensor([0.4], dtype=dtype), vg).item(), 0.5)  # catches: charge detached or not a sum
 

@@ -41,12 +41,18 @@ alpha, beta = 0.3, 0.07
 z = torch.randn(500, generator=g).requires_grad_(True)
 dt = torch.randint(0, 60, (500,), generator=g).double()
 s = stdb_spike(z, dt, alpha=alpha, beta=beta)
+assert s.requires_grad  # catches the spike cut from the graph (no STDB gradient at all)
 assert torch.equal(s.detach(), heaviside(z.detach()))  # forward is the step
 (gz,) = torch.autograd.grad(s.sum(), z)
 torch.testing.assert_close(gz, alpha * torch.exp(-beta * dt), rtol=1e-12, atol=0)  # catches exp(+beta dt), missing alpha
 xs = torch.linspace(-2, 2, 41)
 torch.testing.assert_close((stdb_primitive(xs + 1e-6, 0.3) - stdb_primitive(xs - 1e-6, 0.3)) / 2e-6,
                            stdb_grad(xs, 0.3), rtol=1e-8, atol=1e-8)  # primitive and gradient agree
+xg = xs.clone().requires_grad_(True)
+prim = stdb_primitive(xg, 0.3)
+assert prim.requires_grad  # catches a primitive cut from the graph
+(gp,) = torch.autograd.grad(prim.sum(), xg)
+torch.testing.assert_close(gp, stdb_grad(xs, 0.3), rtol=1e-12, atol=0)  # autograd of the primitive = its gradient
 
 # %% [markdown]
 # **Claim 2 (Sec. 3, bookkeeping).** A neuron's $\Delta t$ at step $t$ is $t - 1 - t_{\text{last}}$ with $t_{\text{last}}$
@@ -73,8 +79,32 @@ torch.testing.assert_close(STDBLayer(v_th=v, leak=lam, alpha=alpha, beta=beta)(x
 
 u = torch.full((200,), 1.5).requires_grad_(True)
 o, _ = stdb_step(torch.zeros(200), (u, last, T), v_th=v, leak=lam, alpha=alpha, beta=beta)
+assert o.requires_grad  # catches the neuron's spike cut from the graph
 (gu,) = torch.autograd.grad(o.sum(), u)
 torch.testing.assert_close(gu, alpha * torch.exp(-beta * (T - 1 - last)) / v, rtol=1e-12, atol=0)  # dz/du = 1/v
+# the layer starts from the official state (u, t_last, t) = (0, -1000, 0): its input gradients equal the functional
+# loop's exactly, including the tiny alpha e^{-beta (t + 1000)} of neurons that never fired (so atol = 0)
+x_mix = torch.cat([x[:, :100], -x[:, 100:].abs()], dim=1)  # the last 100 neurons never fire
+xl = x_mix.clone().requires_grad_(True)
+out_l = STDBLayer(v_th=v, leak=lam, alpha=alpha, beta=beta)(xl)
+assert out_l.requires_grad  # catches the layer's spikes cut from the graph (it could not be fine-tuned)
+(g_layer,) = torch.autograd.grad(out_l.sum(), xl)
+xf = x_mix.clone().requires_grad_(True)
+sp_f, _ = multi_step(stdb_step, xf, (torch.zeros(200), torch.full((200,), -1000.0), 0), v_th=v, leak=lam, alpha=alpha,
+                     beta=beta)
+(g_func,) = torch.autograd.grad(sp_f.sum(), xf)
+assert ((g_func[:-1, 100:] > 0) & (g_func[:-1, 100:] < 1e-20)).all()  # silent neurons: tiny but non-zero gradients
+assert (g_func[:, :100].abs() > 1e-3).any()  # recently active neurons: large ones
+torch.testing.assert_close(g_layer, g_func, rtol=1e-12, atol=0)  # catches a layer starting its step counter at 1
+
+# Poisson rate coding: +-1 spikes with probability |x| and the sign of x; a zero input never spikes
+xp = torch.tensor([0.0, 0.25, -0.6, 1.0, -1.0])
+sp = poisson_input(xp, 4000, g)  # [4000, 5]
+assert torch.equal(sp[:, 0], torch.zeros(4000))  # catches a division by sign(x) (0/0 = nan at x = 0)
+assert torch.equal(sp[:, 3], torch.ones(4000)) and torch.equal(sp[:, 4], -torch.ones(4000))
+assert set(sp[:, 2].tolist()) <= {0.0, -1.0} and set(sp[:, 1].tolist()) <= {0.0, 1.0}  # the sign of x
+torch.testing.assert_close(sp.abs().mean(0), xp.abs(), rtol=0, atol=0.03)  # rate |x| (4000 draws, ~4 sd)
+
 for bad in (dict(v_th=0.0), dict(v_th=1.0, leak=1.5), dict(v_th=1.0, leak=0.0)):
     try:
         STDBLayer(**bad)

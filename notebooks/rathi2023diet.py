@@ -71,12 +71,14 @@ u_prev = (torch.rand(200, generator=g) * 3.0 - 0.5).requires_grad_(True)
 vth = torch.tensor(v0, requires_grad=True)
 lam = torch.tensor(lam0, requires_grad=True)
 o, u_new = diet_step(torch.zeros(200), u_prev, v_th=vth, leak=lam)
+assert o.requires_grad and u_new.requires_grad  # catches the spike or the potential cut from the graph
 z = u_prev.detach() / v0 - 1
 tri = torch.clamp(1 - z.abs(), min=0)
 g_u, g_v = torch.autograd.grad(o.sum(), (u_prev, vth), retain_graph=True)
 torch.testing.assert_close(g_u, gamma / v0 * tri, rtol=1e-12, atol=1e-12)  # catches the surrogate on u - v, not u/v - 1
 torch.testing.assert_close(g_v, (-gamma * u_prev.detach() / v0**2 * tri).sum(), rtol=1e-12, atol=1e-12)
-(g_lam,) = torch.autograd.grad(u_new.sum(), lam, retain_graph=True)
+(g_lam,) = torch.autograd.grad(u_new.sum(), lam, retain_graph=True, allow_unused=True)
+assert g_lam is not None  # catches a charge cut from the graph: the leak would get no gradient
 torch.testing.assert_close(g_lam, u_prev.detach().sum(), rtol=1e-12, atol=1e-12)  # catches a detached leak
 (g_v_reset,) = torch.autograd.grad(u_new.sum(), vth)
 torch.testing.assert_close(g_v_reset, (-o.detach() - v0 * (-gamma * u_prev.detach() / v0**2 * tri)).sum(),
@@ -87,6 +89,14 @@ assert torch.equal(dampened_triangle_spike(xs), heaviside(xs))  # forward is the
 fd = (dampened_triangle_primitive(xs + 1e-6) - dampened_triangle_primitive(xs - 1e-6)) / 2e-6
 torch.testing.assert_close(fd, dampened_triangle_grad(xs), rtol=1e-6, atol=1e-6)  # primitive and grad agree
 assert abs(dampened_triangle_grad(torch.tensor(0.0)).item() - 0.3) < 1e-15  # anchor: g'(0) = gamma
+# the primitive is the integral from -1: g(-1) = 0, g(0) = gamma/2, g(1) = gamma (catches a wrong constant term)
+torch.testing.assert_close(dampened_triangle_primitive(torch.tensor([-1.5, -1.0, 0.0, 1.0, 1.5])),
+                           torch.tensor([0.0, 0.0, 0.15, 0.3, 0.3]), rtol=0, atol=1e-15)
+xg = xs.clone().requires_grad_(True)
+prim = dampened_triangle_primitive(xg)
+assert prim.requires_grad  # catches a primitive cut from the graph
+(g_prim,) = torch.autograd.grad(prim.sum(), xg)
+torch.testing.assert_close(g_prim[xs.abs() != 1], dampened_triangle_grad(xs)[xs.abs() != 1], rtol=1e-12, atol=1e-12)
 
 for bad in (dict(v_th=0.0), dict(v_th=1.0, leak=0.0), dict(v_th=1.0, leak=1.2)):
     try:

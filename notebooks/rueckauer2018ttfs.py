@@ -100,6 +100,8 @@ m = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3), nn.ReLU()).requir
 x = torch.rand(16, 5, generator=g) * 2
 dt, T = 0.05, 400
 th = [1.3, 0.3]
+one = simulate_layers(convert_ttfs(m, th, dt=dt), constant_input(x[:1], 5))
+assert [tuple(o.shape) for o in one] == [(5, 1, 7), (5, 1, 7), (5, 1, 3), (5, 1, 3)]  # batch 1: time, batch kept apart
 outs = simulate_layers(convert_ttfs(m, th, dt=dt), constant_input(x, T))
 k1, k2 = first_spike_step(outs[1]), first_spike_step(outs[3])
 for o, t in ((outs[1], th[0]), (outs[3], th[1])):

@@ -23,7 +23,8 @@ import torch
 from torch import nn
 
 from snnref.conversion.spike_norm import poisson_input, spike_norm_thresholds
-from snnref.conversion.toolkit import convert, simulate
+from snnref.conversion.toolkit import SpikingNeuron, convert, simulate_layers
+from snnref.surrogate import heaviside
 
 torch.manual_seed(11)
 dtype = torch.float64
@@ -39,6 +40,18 @@ x_seq = poisson_input(x, 60, generator=torch.Generator().manual_seed(0))  # [T, 
 # Oracle: that procedure written out here with explicit loops over time.
 
 # %%
+# The toolkit's converted layer emits V_th per spike (spike_norm_thresholds divides that back out) and takes one
+# threshold per ReLU, in order.
+layer = SpikingNeuron(v_th=2.0, v_reset=0.0)
+assert layer.params.get("spike_fn") is heaviside  # catches a surrogate, not the exact step, in the forward pass
+assert layer(torch.tensor([[2.5, 0.5, 2.0], [1.7, 1.6, 0.0]], dtype=dtype)).tolist() == [[2.0, 0.0, 2.0], [0.0, 2.0, 0.0]]  # catches V_th / S, a soft reset, '>' at V_th
+for bad in ([1.0] * 2, [1.0] * 4, [1.0] * 6):
+    try:
+        convert(net, bad, v_reset=0.0)
+    except ValueError:
+        continue
+    raise AssertionError("wrong number of thresholds accepted")  # catches thresholds indexed from 1 or every other one
+
 weights = [m.weight.detach() for m in net if isinstance(m, nn.Linear)]
 spikes_in, expected = x_seq, []
 for w in weights:
@@ -58,6 +71,9 @@ got = spike_norm_thresholds(net, x_seq)
 # catches: toolkit thresholds returned unconverted (ANN units), ratio taken the wrong way round, soft reset
 for g, e in zip(got, expected):
     assert math.isclose(g, e, rel_tol=1e-12), (got, expected)
+
+# a network whose first module is a neuron layer (spiking input neurons) is balanced on the input spikes themselves
+assert spike_norm_thresholds(nn.Sequential(nn.ReLU(), nn.Linear(20, 3, bias=False).double()), x_seq) == [1.0]
 
 # the soft-reset variant differs here, so the default reset is really being exercised
 soft = spike_norm_thresholds(net, x_seq, v_reset=None)
@@ -92,7 +108,9 @@ Ts = [10, 20, 40, 80, 160, 320]
 agree = []
 for T_ in Ts:
     s_in = poisson_input(x, T_, generator=torch.Generator().manual_seed(2))
-    rate = simulate(convert(net, theta, v_reset=0.0), s_in).mean(0)
+    out = simulate_layers(convert(net, theta, v_reset=0.0), s_in)[-1]  # [T, B, 5] spikes of the last layer
+    assert out.shape == (T_, 32, 5) and set(out.unique().tolist()) <= {0.0, theta[-1]}  # the last neurons' spikes, theta each
+    rate = out.mean(0)
     agree.append((rate.argmax(1) == ann.argmax(1)).to(dtype).mean().item())
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.2))
 ax[0].imshow(x_seq[:, 0].T, aspect="auto", cmap="Greys")
@@ -105,5 +123,5 @@ plt.show()
 
 # %% [markdown]
 # Verified: the Spike-Norm thresholds equal those of the layer-by-layer procedure written out with explicit loops
-# (binary spikes, reset to zero), and the Poisson input has the exact limits and Binomial spread of rate coding.
+# (binary spikes, reset to zero; also for a network that starts with a neuron layer), and the Poisson input has the exact limits and Binomial spread of rate coding.
 # The figure shows the converted toy network's agreement with the ANN as the simulation lengthens (not asserted).

@@ -89,7 +89,9 @@ torch.testing.assert_close(w.grad, expected, rtol=1e-12, atol=1e-12)  # catches 
 
 layer.zero_grad()
 coef = torch.linspace(-1, 1, 40)
-(layer(x_seq) * coef).sum().backward()  # a loss that weighs neurons differently, so reset paths matter
+out_lt = layer(x_seq)
+assert out_lt.requires_grad  # catches the layer's spikes cut from the graph (w could not be learned)
+(out_lt * coef).sum().backward()  # a loss that weighs neurons differently, so reset paths matter
 v_th = torch.tensor(math.tanh(kappa), requires_grad=True)
 ref, _ = multi_step(stbp_step, x_seq, tau=tau, v_th=v_th, spike_fn=rectangular_spike)
 (ref * coef).sum().backward()
@@ -123,6 +125,10 @@ torch.testing.assert_close(m, m[:1].expand_as(m), rtol=1e-12, atol=0)  # one mas
 kept = m[0, 0] > 0
 assert kept.any() and (~kept).any()
 torch.testing.assert_close(m[0, 0][kept], 1 / q_pos[0][kept], rtol=1e-12, atol=0)  # inverted-dropout scaling 1/q
+x_g = x_pos.clone().requires_grad_(True)
+out_g = moderate_dropout(x_g, r=r, generator=torch.Generator().manual_seed(1))  # the same mask as above
+assert out_g.requires_grad  # catches dropout cut from the graph (no gradient to the layers below)
+torch.testing.assert_close(out_g.detach(), out, rtol=0, atol=0)  # same generator seed, same mask
 n = 4000
 # copies of one sample in the batch leave every q unchanged and give n independent masks in one call
 draws = moderate_dropout(x_drop.expand(4, n, 30), r=r, generator=torch.Generator().manual_seed(3))

@@ -36,6 +36,17 @@ dtype = torch.float64
 # %%
 theta = torch.rand(30, dtype=dtype) + 0.5                       # one threshold per neuron
 x_seq = (torch.randn(40, 6, 30, dtype=dtype) * 0.7 + 0.05)      # [T, B, N] uneven currents
+# The initial state: V_0 = phi * theta per neuron (0 in the paper, theta/2 through the toolkit's v0_frac), M_0 = 0.
+init_half = snm_init_state(x_seq[0], theta, v0_frac=0.5)
+assert init_half.v.shape == init_half.m.shape == x_seq[0].shape  # one potential and one count per neuron
+torch.testing.assert_close(init_half.v, (0.5 * theta).expand(6, 30), rtol=0, atol=0)  # catches V_0 = -theta/2, phi / theta, phi dropped
+torch.testing.assert_close(init_half.m, torch.zeros(6, 30, dtype=dtype), rtol=0, atol=0)  # catches V_0 and M_0 swapped
+z_c = torch.rand(30, dtype=dtype) * theta  # constant input in [0, theta): from theta/2 the count is floor(T z / theta + 1/2)
+u = 16 * z_c / theta + 0.5
+assert (u - u.round()).abs().min() > 1e-6
+n_half = multi_step(snm_step, z_c.expand(16, 1, 30), snm_init_state(z_c.expand(1, 30), theta, v0_frac=0.5), v_th=theta)[0].sum(0)
+torch.testing.assert_close(n_half, torch.floor(u).expand(1, 30), rtol=0, atol=0)
+
 spikes, states = multi_step(snm_step, x_seq, snm_init_state(x_seq[0], theta), v_th=theta)
 mem, count, ref = torch.zeros(6, 30, dtype=dtype), torch.zeros(6, 30, dtype=torch.long), []
 for t in range(40):
@@ -122,5 +133,5 @@ plt.show()
 
 # %% [markdown]
 # Verified: the SNM update against the official layer's loop (signed spikes, memory test, soft reset, per-neuron
-# thresholds); the order-independent bound $|\phi - \mathrm{ReLU}(\bar x)| < \theta/T$ that a plain IF neuron violates; the
+# thresholds) and its initial state (also from $V_0 = \theta/2$, with the rounded count it gives); the order-independent bound $|\phi - \mathrm{ReLU}(\bar x)| < \theta/T$ that a plain IF neuron violates; the
 # neuron-wise thresholds by brute force; and a toy conversion whose error falls like $1/T$.

@@ -59,10 +59,20 @@ torch.testing.assert_close(m1, spike_mode_mask(x, p=P, generator=torch.Generator
 # an LIF layer with all units in spike mode is the ordinary SNN
 xs = 1.9 * torch.rand(12, 3, 4, generator=g)  # [T, B, N]
 ones = torch.ones(3, 4)
-s_noisy, _ = multi_step(lif_step, xs, tau=2.7, v_th=0.8, spike_fn=lambda z: noisy_spike(z, ones, alpha=ALPHA))
-s_plain, _ = multi_step(lif_step, xs, tau=2.7, v_th=0.8, spike_fn=heaviside)
+V_R = -0.15  # a non-zero reset/rest potential, so the core's rest and reset terms are exercised
+s_noisy, _ = multi_step(lif_step, xs, tau=2.7, v_th=0.8, v_reset=V_R, spike_fn=lambda z: noisy_spike(z, ones, alpha=ALPHA))
+s_plain, v_plain = multi_step(lif_step, xs, tau=2.7, v_th=0.8, v_reset=V_R, spike_fn=heaviside)
 assert s_plain.sum() > 5
 torch.testing.assert_close(s_noisy, s_plain, rtol=0, atol=0)  # m = 1 must reproduce the SNN exactly
+# and that SNN is the LIF of the definition: H = V + (X - (V - V_r))/tau, S = [H >= V_th], V = H (1 - S) + V_r S
+v_ref, s_ref = torch.zeros(3, 4), []
+for t in range(12):
+    h_ref = v_ref + (xs[t] - (v_ref - V_R)) / 2.7
+    assert ((h_ref - 0.8).abs() > 1e-9).all()  # margins: no spike decided by rounding
+    s_ref.append((h_ref >= 0.8).double())
+    v_ref = h_ref * (1 - s_ref[-1]) + V_R * s_ref[-1]
+    torch.testing.assert_close(v_plain[t], v_ref, rtol=1e-12, atol=1e-12)  # catches a wrong leak or reset in the core
+torch.testing.assert_close(s_plain, torch.stack(s_ref), rtol=0, atol=0)  # catches threshold sign, input/potential swap
 
 # %% [markdown]
 # **Claim 2 (gradients of the hybrid forward).** Whatever the mode, every unit backpropagates
@@ -73,7 +83,9 @@ torch.testing.assert_close(s_noisy, s_plain, rtol=0, atol=0)  # m = 1 must repro
 # %%  catches: missing stop-gradient (spike units would get no gradient), alpha not learnable, wrong slope
 xg = x.clone().requires_grad_(True)
 alpha = torch.tensor(ALPHA, requires_grad=True)
-noisy_spike(xg, m, alpha=alpha).sum().backward()
+out = noisy_spike(xg, m, alpha=alpha)
+assert out.requires_grad  # catches a hybrid output cut from the graph
+out.sum().backward()
 s = sig(x, ALPHA)
 torch.testing.assert_close(xg.grad, ALPHA * s * (1 - s), rtol=1e-12, atol=1e-14)  # same grad in both modes
 assert math.isclose(alpha.grad.item(), (x * s * (1 - s)).sum().item(), rel_tol=1e-12)  # d/d alpha over all units
@@ -89,11 +101,49 @@ torch.testing.assert_close(fd_a, x * s * (1 - s), rtol=1e-6, atol=1e-9)  # analo
 torch.testing.assert_close(fd_x, ALPHA * s * (1 - s), rtol=1e-6, atol=1e-9)
 
 layer = NoisySpike(alpha=ALPHA, p=P)
-layer(x.clone().requires_grad_(True)).sum().backward()
+out = layer(x.clone().requires_grad_(True))
+assert out.requires_grad  # catches a layer output cut from the graph
+out.sum().backward()
 assert isinstance(layer.alpha, torch.nn.Parameter) and math.isclose(layer.alpha.grad.item(), (x * s * (1 - s)).sum().item(), rel_tol=1e-12)
 
 # %% [markdown]
-# **Claim 3 (noise statistics).** With $m \sim \mathrm{Bernoulli}(1-p)$ the fraction of analog units is $p$ and the
+# **Claim 3 (BPTT through an ASGL network).** In an LIF layer built on the core whose fire step is $\hat H_\alpha$ with a
+# fixed mix of modes $m$, autograd's gradients with respect to the inputs and to $\alpha$ equal those of a reference
+# written here from the definitions (LIF charge, $\hat H_\alpha$ as value $m\Theta + (1-m)\sigma(\alpha z)$ with the gradient
+# of $\sigma(\alpha z)$, hard reset $V = H(1 - S)$ with the reset in the graph).
+
+# %%  catches: a charge or reset cut from the graph, the gradient of the reset path dropped
+m_l = spike_mode_mask(torch.empty(3, 4), p=P, generator=torch.Generator().manual_seed(9))
+assert 0 < m_l.sum() < m_l.numel()  # both modes present
+cl = torch.randn(12, 3, 4, generator=g)  # loss weights
+x1, a1 = xs.clone().requires_grad_(True), torch.tensor(ALPHA, requires_grad=True)
+s1, _ = multi_step(lif_step, x1, tau=2.7, v_th=0.8, spike_fn=lambda z: noisy_spike(z, m_l, alpha=a1))
+assert s1.requires_grad  # catches spikes cut from the graph
+gx1, ga1 = torch.autograd.grad((cl * s1).sum(), (x1, a1), allow_unused=True)
+assert gx1 is not None  # catches a membrane charge cut from the graph (only alpha would get a gradient)
+
+
+def asgl_lif_reference(x_seq, a, reset_grad=True):
+    v, out = torch.zeros(3, 4), []
+    for t in range(12):
+        h = v + (x_seq[t] - v) / 2.7
+        smooth = 1 / (1 + torch.exp(-a * (h - 0.8)))
+        s_t = smooth + (m_l * ((h >= 0.8).double() - smooth)).detach()
+        out.append(s_t)
+        v = h * (1 - (s_t if reset_grad else s_t.detach()))
+    return torch.stack(out)
+
+
+x2, a2 = xs.clone().requires_grad_(True), torch.tensor(ALPHA, requires_grad=True)
+gx2, ga2 = torch.autograd.grad((cl * asgl_lif_reference(x2, a2)).sum(), (x2, a2))
+torch.testing.assert_close(gx1, gx2, rtol=1e-10, atol=1e-12)  # input gradient through charge, hybrid fire and reset
+assert math.isclose(ga1.item(), ga2.item(), rel_tol=1e-10)  # gradient of the learnable width alpha
+x3 = xs.clone().requires_grad_(True)
+(gx3,) = torch.autograd.grad((cl * asgl_lif_reference(x3, a2, reset_grad=False)).sum(), x3)
+assert (gx3 - gx2).abs().max() > 0.05 * gx2.abs().max()  # the check above is sensitive to the reset path
+
+# %% [markdown]
+# **Claim 4 (noise statistics).** With $m \sim \mathrm{Bernoulli}(1-p)$ the fraction of analog units is $p$ and the
 # expected output is $\mathbb{E}_m[\hat H_\alpha(x)] = p\,H_\alpha(x) + (1-p)\,\Theta(x)$, which tends to the SNN's
 # $\Theta(x)$ as $p \to 0$ (Monte Carlo, 5 standard errors).
 
@@ -136,5 +186,6 @@ plt.tight_layout(); plt.show()
 # %% [markdown]
 # Verified: the hybrid forward takes the spike value in spike mode and $\sigma(\alpha x)$ in analog mode (pure spikes
 # at inference, and an LIF network in spike mode equals the SNN); every unit backpropagates the gradient of
-# $\sigma(\alpha x)$ with respect to both $x$ and the learnable $\alpha$ (closed form, finite differences); the
-# analog share is $p$ and the mean output is $pH_\alpha + (1-p)\Theta$.
+# $\sigma(\alpha x)$ with respect to both $x$ and the learnable $\alpha$ (closed form, finite differences), also through
+# time in an LIF layer (against a reference written from the definitions); the analog share is $p$ and the mean
+# output is $pH_\alpha + (1-p)\Theta$.

@@ -23,7 +23,8 @@ import torch
 from torch import nn
 
 from snnref.conversion.cq import CQ, convert_cq, cq_activation
-from snnref.conversion.toolkit import constant_input, simulate, snn_output
+from snnref.conversion.toolkit import SpikingNeuron, constant_input, simulate, snn_output
+from snnref.surrogate import heaviside
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)
@@ -56,10 +57,16 @@ zr = z.clone().requires_grad_(True)
 out = cq_activation(zr, factor=F)
 torch.testing.assert_close(out.detach(), closed, rtol=0, atol=1e-12)  # catches floor for round, clamp to [0, F]
 assert out.detach().unique().numel() == F + 1  # F + 1 levels, 0 and 1 included
+assert out.requires_grad  # catches the activation's output cut from the graph
 out.sum().backward()
 inside = ((z > 0) & (z < 1)).double()
 torch.testing.assert_close(zr.grad, inside, rtol=0, atol=0)  # catches plain torch.round (zero gradient), detach
-torch.testing.assert_close(CQ(factor=F)(z), closed, rtol=0, atol=1e-12)  # the module uses its own factor
+zm = z.clone().requires_grad_(True)
+out_m = CQ(factor=F)(zm)
+torch.testing.assert_close(out_m.detach(), closed, rtol=0, atol=1e-12)  # the module uses its own factor
+assert out_m.requires_grad  # catches the module's output cut from the graph (its layers would not train)
+out_m.sum().backward()
+torch.testing.assert_close(zm.grad, inside, rtol=0, atol=0)
 for bad in (lambda: CQ(factor=0), lambda: CQ(factor=2.5), lambda: CQ(factor=-3)):
     try:
         bad()
@@ -78,6 +85,12 @@ for bad in (lambda: CQ(factor=0), lambda: CQ(factor=2.5), lambda: CQ(factor=-3))
 net = nn.Sequential(nn.Identity(), CQ(factor=F))
 snn = convert_cq(net)
 zs = z[z <= 1]
+# the converted layers fire with the plain step (no surrogate: conversion has no backward pass)
+assert all(m.params.get("spike_fn") is heaviside for m in snn if isinstance(m, SpikingNeuron))
+one = simulate(snn, constant_input(zs[:1], F))
+assert one.shape == (F, 1)  # catches time and batch axes merged wrongly (visible at batch size 1)
+edge = simulate(snn, constant_input(torch.tensor([0.5, 0.25]), 4))  # the membrane reaches 1 exactly
+torch.testing.assert_close(edge, torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]), rtol=0, atol=0)  # '>='
 for T in (F, 3 * F + 2):
     rate = simulate(snn, constant_input(zs, T)).mean(0)
     loop = torch.tensor([official_if_count(v, T) / T for v in zs.tolist()])
@@ -115,6 +128,7 @@ Ts = [8, 16, 32, 64, 128, 256]
 accs, errs = [], []
 for T in Ts:
     o = snn_output(snn_net, data, T=T)
+    assert o.shape == ann_out.shape  # catches the read-out taken from the wrong layer or averaged over the batch
     accs.append((o.argmax(1) == labels).double().mean().item())
     errs.append((o - ann_out).abs().mean().item())
 print(f"ANN accuracy {ann_acc:.3f}; SNN accuracy by T: {dict(zip(Ts, accs))}")

@@ -35,7 +35,9 @@ alpha_kernel = torch.exp(-k / 8.0) - torch.exp(-k / 2.5)  # van Rossum double ex
 # %% [markdown]
 # **Claim 1 (the building blocks).** The causal filter is $\sum_{s \le t} k[s]x[t-s]$ (checked against a double loop);
 # $\sigma'(\vartheta) = \beta$ and $\int_{-L}^{L}\sigma'(U)\,dU = 2\left(1 - \frac{1}{1+\beta L}\right)$ (total area 2, the
-# derivative of $\sigma = \beta(U-\vartheta)/(1+\beta|U-\vartheta|)$); the LIF leak of the core is $1 - 1/\tau$.
+# derivative of $\sigma = \beta(U-\vartheta)/(1+\beta|U-\vartheta|)$); the van Rossum error of one spike train is
+# $e[t] = \sum_{s \le t}\alpha[s](\hat S - S)[t-s]$ (a loop again, with a kernel shorter than the train); the LIF leak
+# of the core is $1 - 1/\tau$.
 
 # %%
 x = torch.randn(T, 4, dtype=dtype)
@@ -46,6 +48,16 @@ for t in range(T):
         loop[t] += ker[s] * x[t - s]
 torch.testing.assert_close(causal_filter(x, ker), loop, rtol=1e-12, atol=1e-12)  # catches: off-by-one lag, anti-causal filter
 assert math.isclose(sigma_prime(torch.tensor(v_th, dtype=dtype), v_th=v_th, beta=beta).item(), beta)  # catches: missing beta
+s_hat = (torch.rand(T, dtype=dtype) < 0.2).to(dtype)  # one target train [T]
+s_out = (torch.rand(T, dtype=dtype) < 0.2).to(dtype)  # one output train [T]
+e1 = van_rossum_error(s_hat, s_out, ker)
+assert e1.shape == (T,)  # catches: kernel and signal swapped (the output would have the kernel's length)
+e_loop = torch.zeros(T, dtype=dtype)
+for t in range(T):
+    for s in range(min(t + 1, len(ker))):
+        e_loop[t] += ker[s] * (s_hat[t - s] - s_out[t - s])
+assert (s_hat != s_out).any() and e_loop.abs().max() > 0.1  # not vacuous
+torch.testing.assert_close(e1, e_loop, rtol=1e-12, atol=1e-12)  # catches: error sign (S - S_hat), target or output dropped
 L = 40.0
 grid = torch.linspace(v_th - L, v_th + L, 400_001, dtype=dtype)
 area = torch.trapezoid(sigma_prime(grid, v_th=v_th, beta=beta), grid).item()
@@ -81,6 +93,7 @@ def run(W: torch.Tensor):
 W = W0.clone().requires_grad_(True)
 S, H = run(W)
 err = van_rossum_error(target, S, alpha_kernel)
+assert S.requires_grad and err.requires_grad  # catches a charge, spike or filter cut from the graph
 (0.5 * (err ** 2).sum()).backward()
 psp = torch.zeros(T, PRE, dtype=dtype)
 acc = torch.zeros(PRE, dtype=dtype)
@@ -146,6 +159,9 @@ x_g = x_core.clone().requires_grad_(True)
 g_full = torch.autograd.grad(multi_step(lif_step, x_g, tau=2.7, v_th=0.6, v_reset=None)[0].sum(), x_g)[0]
 g_det = torch.autograd.grad(multi_step(lif_step, x_g, tau=2.7, v_th=0.6, v_reset=None, detach_reset=True)[0].sum(), x_g)[0]
 assert not torch.allclose(g_full, g_det)  # catches: detach_reset ignored by the core reset
+g_full = torch.autograd.grad(multi_step(lif_step, x_g, tau=2.7, v_th=0.6, v_reset=-0.2)[0].sum(), x_g)[0]
+g_det = torch.autograd.grad(multi_step(lif_step, x_g, tau=2.7, v_th=0.6, v_reset=-0.2, detach_reset=True)[0].sum(), x_g)[0]
+assert not torch.allclose(g_full, g_det)  # same for the hard reset (catches a hard reset cut from the graph)
 assert multi_step(lif_step, x_g, tau=2.7, v_th=0.6, decay_input=False)[0].requires_grad  # catches: a charge cut from the graph
 
 # %% [markdown]

@@ -42,7 +42,7 @@ class PotentialOffset:
         self.offset = offset
 
     def __call__(self, x0: torch.Tensor, v_th, v0_frac: float) -> torch.Tensor:
-        return torch.zeros_like(x0) + v0_frac * v_th + self.offset
+        return v0_frac * v_th + self.offset  # [1, ...]: broadcasts over the batch at the first step
 
 
 def layer_errors(ann: nn.Sequential, snn: nn.Sequential, x: torch.Tensor, *, T: int) -> list[torch.Tensor]:
@@ -62,9 +62,8 @@ def calibrate(ann: nn.Sequential, snn: nn.Sequential, x: torch.Tensor, *, T: int
             raise ValueError(f"bias calibration needs a Linear/Conv2d with bias before spiking layer {k}")
         e = layer_errors(ann, snn, x, T=T)[k]  # earlier layers already calibrated
         if bias:
-            dims = [0] + list(range(2, e.dim()))  # samples and positions: one value per channel
-            with torch.no_grad():
-                linear.bias -= e.mean(dim=dims)
+            with torch.no_grad():  # one value per channel: the mean over samples and positions
+                linear.bias -= e.mean(dim=[0, *range(2, e.dim())])
             e = layer_errors(ann, snn, x, T=T)[k]
         if potential:
             snn[i].init_state = PotentialOffset(-T * e.mean(0, keepdim=True))

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from snnref.conversion.toolkit import convert
+from snnref.conversion.toolkit import SpikingNeuron, convert
 
 
 class _FloorSTE(torch.autograd.Function):
@@ -56,7 +56,11 @@ class QCFS(nn.Module):
 
 
 def convert_qcfs(model: nn.Sequential, **convert_kwargs: Any) -> nn.Sequential:
-    r"""Convert a QCFS network: $\theta^l = \lambda^l$, soft reset, $V^l_0 = \varphi\,\theta^l$ (``v0_frac`` overridable)."""
+    r"""Convert a QCFS network: $\theta^l = \lambda^l$, soft reset, $V^l_0 = \varphi^l\theta^l$ with each layer's own
+    shift $\varphi^l$ (a ``v0_frac`` keyword overrides it for every layer)."""
     layers = [m for m in model if isinstance(m, QCFS)]
-    kwargs = {"v_reset": None, "v0_frac": layers[0].phi if layers else 0.0, **convert_kwargs}
-    return convert(model, [m.lam.item() for m in layers], activations=(QCFS,), **kwargs)
+    v0_frac = convert_kwargs.pop("v0_frac", None)
+    snn = convert(model, [m.lam.item() for m in layers], activations=(QCFS,), **{"v_reset": None, **convert_kwargs})
+    for neuron, layer in zip([m for m in snn if isinstance(m, SpikingNeuron)], layers):
+        neuron.v0_frac = layer.phi if v0_frac is None else v0_frac
+    return snn

@@ -33,19 +33,22 @@ def shift_biases(model: nn.Sequential, thresholds: Sequence[float], *, T: int,
     if T < 1:
         raise ValueError(f"T must be >= 1, got {T!r}")
     out = copy.deepcopy(model)
+    feeding: list[nn.Module] = []  # the Linear/Conv2d in front of each activation, in order
     last: nn.Module | None = None
-    k = 0
     for m in out:
         if isinstance(m, WEIGHTED):
             last = m
         elif isinstance(m, activations):
             if last is None:
                 raise ValueError("every activation must follow a Linear or Conv2d layer")
-            shift = thresholds[k] / (2 * T)
-            if last.bias is None:
-                last.bias = nn.Parameter(torch.zeros(last.out_channels if isinstance(last, nn.Conv2d)
-                                                     else last.out_features, dtype=last.weight.dtype))
-            with torch.no_grad():
-                last.bias.add_(shift)
-            last, k = None, k + 1
+            feeding.append(last)
+            last = None
+    if len(thresholds) != len(feeding):
+        raise ValueError(f"thresholds has {len(thresholds)} entries, model has {len(feeding)} activation layers")
+    for k, layer in enumerate(feeding):
+        if layer.bias is None:
+            layer.bias = nn.Parameter(torch.zeros(layer.out_channels if isinstance(layer, nn.Conv2d)
+                                                  else layer.out_features, dtype=layer.weight.dtype))
+        with torch.no_grad():
+            layer.bias.add_(thresholds[k] / (2 * T))  # V_th^l / 2T
     return out

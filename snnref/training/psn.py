@@ -19,9 +19,8 @@ from snnref.surrogate import SpikeFn
 
 def psn(x_seq: torch.Tensor, *, weight: torch.Tensor, threshold: torch.Tensor, spike_fn: SpikeFn) -> torch.Tensor:
     r"""$S = \Theta(WX - B)$ for $X$ of shape [T, B, ...], $W$ [T, T], $B$ [T]; returns spikes [T, B, ...]."""
-    T = x_seq.shape[0]
-    h = (weight @ x_seq.reshape(T, -1)).reshape(x_seq.shape)  # H[t] = sum_s W[t, s] X[s]
-    return fire(h, v_th=threshold.view(T, *([1] * (x_seq.dim() - 1))), spike_fn=spike_fn)
+    h = torch.einsum("ts,s...->t...", weight, x_seq)  # H[t] = sum_s W[t, s] X[s]
+    return fire(h, v_th=threshold.view(-1, *([1] * (x_seq.dim() - 1))), spike_fn=spike_fn)  # B[t] for step t
 
 
 def band_mask(T: int, k: int) -> torch.Tensor:
@@ -40,5 +39,8 @@ def masked_psn_weight(weight: torch.Tensor, *, k: int, lam: float) -> torch.Tens
 def sliding_psn_weight(w: torch.Tensor, T: int) -> torch.Tensor:
     r"""The [T, T] matrix of the sliding PSN: row $t$ holds $w_i$ at column $t - k + 1 + i$ (inside $[0, T)$)."""
     k = w.shape[0]
-    rows = [torch.cat([torch.zeros(max(0, t + 1 - k)), w[max(0, k - 1 - t):], torch.zeros(T - 1 - t)]) for t in range(T)]
-    return torch.stack(rows)
+    i = torch.arange(T)
+    lag = i.view(T, 1) - i.view(1, T)  # t - s
+    # column s = t - k + 1 + i holds w_i, i.e. w[k - 1 - (t - s)], inside the band 0 <= t - s < k
+    inside = (lag >= 0) & (lag < k)
+    return inside.to(w.dtype) * w[(k - 1 - lag).clamp(0, k - 1)]
