@@ -36,7 +36,7 @@ from snnkb import REPO_ROOT
 MAX_MUTANTS = 40  # per paper: a deterministic, evenly spread sample when there are more
 MIN_MUTANTS = 8
 GATE = 0.90
-TOOL_VERSION = "4"
+TOOL_VERSION = "5"
 _SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}
 _BOUNDARY = {ast.GtE: ast.Gt, ast.Gt: ast.GtE, ast.LtE: ast.Lt, ast.Lt: ast.LtE}
 OPERATORS = ("arith-swap", "compare-boundary", "constant", "sign-flip", "drop-term", "swap-args", "detach",
@@ -45,7 +45,7 @@ OPERATORS = ("arith-swap", "compare-boundary", "constant", "sign-flip", "drop-te
 
 @dataclass(frozen=True)
 class Mutant:
-    id: str          # stable: <file>:<line>:<col>:<operator>[:<variant>]
+    id: str          # stable: <file>:<line>:<col>:<operator>[:<variant>][@<n>-th at the same place]
     file: str
     line: int
     operator: str
@@ -199,12 +199,16 @@ def _enumerate(path: Path, names: set[str], root: Path) -> list[tuple[Mutant, in
     tree = ast.parse(path.read_text("utf-8"))
     rel = path.relative_to(root).as_posix()
     out = []
+    seen: dict[str, int] = {}
     for k, (node, op, variant) in enumerate(_points(tree, names)):
         before = ast.unparse(node)
         after = ast.unparse(_mutate(node, op, variant))
         if before == after:
             continue
         mid = f"{rel}:{node.lineno}:{node.col_offset}:{op}" + (f":{variant}" if variant else "")
+        # Nested operators can start at the same column (`a * b + c`): the outer one, met first, keeps the plain id.
+        seen[mid] = seen.get(mid, 0) + 1
+        mid += f"@{seen[mid]}" if seen[mid] > 1 else ""
         out.append((Mutant(mid, rel, node.lineno, op, before, after, node.end_lineno or node.lineno), k))
     return out
 

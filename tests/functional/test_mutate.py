@@ -128,3 +128,13 @@ def test_swapped_arguments_that_fail_inside_the_callee_are_stillborn(tmp_path: P
     # scale(2.0, x) trips scale's own type check one call down: arguments of the wrong kind, not a wrong value.
     assert "snnref/toy.py:14:11:swap-args" in record["stillborn"]
     assert record["killed_error"] == 0 and record["survivors"] == [], record
+
+
+def test_nested_operators_at_one_place_get_distinct_ids(tmp_path: Path):
+    from snnkb.mutate import _enumerate
+
+    path = tmp_path / "m.py"
+    path.write_text("def f(h, s, r):\n    return h * (1 - s) + r * s\n")
+    ids = [m.id for m, _ in _enumerate(path, {"f"}, tmp_path)]
+    assert len(ids) == len(set(ids))
+    assert "m.py:2:11:arith-swap" in ids and "m.py:2:11:arith-swap@2" in ids  # the outer +, then the inner *
