@@ -523,12 +523,28 @@ def run(root: Path = REPO_ROOT, only: list[str] | None = None, jobs: int | None 
                 bar.set_postfix_str(f"{pid}: {record.get('score')}", refresh=False)
                 bar.update(1)
             bar.close()
-    report = {"papers": dict(sorted(papers.items())), "seconds": round(time.perf_counter() - start, 1),
-              "gate": {"min_mutants": MIN_MUTANTS, "killed_by_assertion": GATE}}
+    executed = {e["id"] for e, _ in todo}
     path = report_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    report["executed"] = [e["id"] for e, _ in todo]
+    with open(path.with_suffix(".lock"), "w") as lock:
+        # Runs for different papers may overlap (`snnkb mutate A` beside `snnkb mutate B`): under the lock, start
+        # from the file as it is now and replace only the records this run produced.
+        import fcntl
+
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            latest = json.loads(path.read_text("utf-8"))["papers"]
+        except (OSError, ValueError, KeyError):
+            latest = {}
+        ids = {e["id"] for e in cat.papers}
+        merged = {pid: r for pid, r in latest.items() if pid in ids}
+        merged.update({pid: r for pid, r in papers.items() if pid in executed or pid not in merged})
+        report = {"papers": dict(sorted(merged.items())), "seconds": round(time.perf_counter() - start, 1),
+                  "gate": {"min_mutants": MIN_MUTANTS, "killed_by_assertion": GATE}}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        os.replace(tmp, path)
+    report["executed"] = sorted(executed)
     return report
 
 
