@@ -359,6 +359,11 @@ def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, a
         sys.modules[name] = module
         try:
             exec(compile(tree, str(path), "exec"), module.__dict__)  # noqa: S102
+            parent, _, child = name.rpartition(".")
+            if parent:  # `import snnref.pkg.mod as m` looks the module up as an attribute of its package
+                import importlib
+
+                setattr(importlib.import_module(parent), child, module)
         except BaseException:  # noqa: BLE001 - a mutant that breaks the import is killed by error
             return 11
     if coverage is not None:

@@ -138,3 +138,17 @@ def test_nested_operators_at_one_place_get_distinct_ids(tmp_path: Path):
     ids = [m.id for m, _ in _enumerate(path, {"f"}, tmp_path)]
     assert len(ids) == len(set(ids))
     assert "m.py:2:11:arith-swap" in ids and "m.py:2:11:arith-swap@2" in ids  # the outer +, then the inner *
+
+
+def test_a_mutated_module_in_a_subpackage_imports_in_every_form(tmp_path: Path):
+    (tmp_path / "snnref" / "family").mkdir(parents=True)
+    (tmp_path / "snnref" / "__init__.py").write_text("")
+    (tmp_path / "snnref" / "family" / "__init__.py").write_text("")
+    (tmp_path / "snnref" / "family" / "toy.py").write_text(TOY)
+    (tmp_path / "notebooks").mkdir()
+    strong = STRONG.replace("leaky(", "toy_module.leaky(")
+    (tmp_path / "notebooks" / "toy2020leak.py").write_text(
+        "# %%\nimport math\nimport torch\nimport snnref.family.toy as toy_module\n\n# %%\n" + strong)
+    entry = {"id": "toy2020leak", "impl": "snnref.family.toy:leaky", "notebook": "notebooks/toy2020leak.py"}
+    record = mutate_paper(entry, tmp_path)
+    assert record["killed_error"] == 0 and record["mutants"] == record["killed_assert"] >= 4, record
