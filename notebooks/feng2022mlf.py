@@ -58,7 +58,9 @@ for bad in (dict(levels=0), dict(decay=1.0), dict(decay=-0.1)):
 # surrogate derivative of the unit's output at the first step is $\sum_k \frac1a[|X - V^k_{th}| < a/2]$. With thresholds
 # $a$ apart the windows tile $[V_{th} - a/2,\ V_{th} + (K - \frac12)a)$: the derivative is exactly $1/a$ there and 0
 # outside, a $K$ times wider range than a single LIF neuron (the paper's argument against gradient vanishing).
-# Checked with $a = 0.7$.
+# Checked with $a = 0.7$. Over two steps the gradient also flows through each level's hard reset: with
+# $z^k_t = H^k_t - V^k_{th}$ and $g'$ the box, $\partial O_2/\partial X_2 = \sum_k g'(z^k_2)$ and
+# $\partial O_2/\partial X_1 = \sum_k g'(z^k_2)\,\lambda\,\big((1 - S^k_1) - H^k_1 g'(z^k_1)\big)$.
 
 # %%  catches: surrogate windows not centred on each level, wrong width, levels overlapping
 a, v_th = 0.7, 0.6  # a != 1 so that the spacing k*a is tested
@@ -67,9 +69,32 @@ edge = (grid - v_th) / a * 2
 grid = grid[(edge - edge.round()).abs() > 1e-6]  # avoid the window edges, where rounding decides
 for K in (1, 3):
     xg = grid.clone().view(1, -1).requires_grad_(True)
-    mlf(xg, v_th=v_th, levels=K, a=a).sum().backward()
+    og = mlf(xg, v_th=v_th, levels=K, a=a)
+    assert og.requires_grad  # catches: a detached charge, spike function or output
+    og.sum().backward()
     inside = (grid >= v_th - a / 2) & (grid < v_th + (K - 0.5) * a)
     torch.testing.assert_close(xg.grad.flatten(), inside.to(dt) / a, rtol=0, atol=0)
+
+# two steps, K = 2 levels (thresholds 0.6 and 1.3), decay 0.25: the gradient through the reset, in closed form
+lam = 0.25
+x12 = torch.tensor([[0.5, 0.8, 0.3, 1.2, 1.45], [0.55, 0.7, 0.2, 0.9, 1.1]], dtype=dt, requires_grad=True)
+c12 = torch.tensor([[0.3, -0.7, 1.1, 0.5, 0.8], [1.2, 0.4, -0.9, 0.6, -1.3]], dtype=dt)
+o12 = mlf(x12, v_th=v_th, levels=2, decay=lam, a=a)
+assert o12.requires_grad
+(o12 * c12).sum().backward()
+x1_, x2_ = x12.detach()
+box = lambda z: ((z.abs() < a / 2).to(dt) / a)  # noqa: E731  the rectangular surrogate's derivative
+want1, want2 = torch.zeros(5, dtype=dt), torch.zeros(5, dtype=dt)
+for vk in (v_th, v_th + a):
+    h1 = x1_
+    s1 = (h1 >= vk).to(dt)
+    h2 = lam * h1 * (1 - s1) + x2_
+    for z in (h1 - vk, h2 - vk):  # margins from the box edges and the threshold
+        assert ((z.abs() - a / 2).abs() > 0.02).all() and (z.abs() > 0.02).all()
+    want1 += c12[0] * box(h1 - vk) + c12[1] * box(h2 - vk) * lam * ((1 - s1) - h1 * box(h1 - vk))
+    want2 += c12[1] * box(h2 - vk)
+torch.testing.assert_close(x12.grad, torch.stack([want1, want2]), rtol=1e-12, atol=1e-15)  # catches: reset cut from the graph
+assert (x12.grad[0] != c12[0] * sum(box(x1_ - vk) for vk in (v_th, v_th + a))).any()  # the reset term matters here
 
 # the step on its own: one level, fire and hard reset, state carried as a tuple
 o, (u1,) = mlf_step(torch.tensor([0.9, 0.3], dtype=dt), (torch.tensor([0.4, 0.4], dtype=dt),), v_ths=(1.0,), decay=0.3, a=1.0)

@@ -57,14 +57,27 @@ except ValueError:
 # **Claim 2 (what each loss trains).** A loss computed by the SNN alone gives no gradient to $\sigma_{ANN}$ and the
 # gradient $\partial\mathcal{L}/\partial\sigma_{SNN,i} = u_i^\top G\, v_i$ to its own singular values, where
 # $G = \partial\mathcal{L}/\partial W_{SNN}$ (the chain rule through $W = \sum_i \sigma_i u_i v_i^\top$); the shared
-# $U, V$ receive gradients from both networks. Checked with a LIF layer (core `lif_step`, surrogate gradient).
+# $U, V$ receive gradients from both networks. Checked with a LIF layer (core `lif_step`, surrogate gradient), itself
+# checked against a loop ($\tau = 2.5$, threshold 1, hard reset to 0).
 
 # %%  catches: sigma shared by both networks, U or V detached, a wrong gradient path
 x = torch.rand(7, 4, 9, dtype=dt) * 1.5  # [T, B, in]
 layer = SharedFactorizedWeight(torch.randn(6, 9, dtype=dt) * 0.6)
 w_snn = layer.weight(snn=True)
+assert w_snn.requires_grad  # catches: a detached composed weight
 w_snn.retain_grad()
-spikes, _ = multi_step(lif_step, x @ w_snn.T, tau=2.5, v_th=1.0)
+spikes, mem = multi_step(lif_step, x @ w_snn.T, tau=2.5, v_th=1.0)
+assert spikes.requires_grad  # catches: a detached neuron
+v_ref, s_ref, m_ref = torch.zeros(4, 6, dtype=dt), [], []
+for t in range(7):  # the LIF layer from its definition
+    v_ref = v_ref + ((x[t] @ w_snn.T).detach() - v_ref) / 2.5
+    fired = (v_ref >= 1.0).to(dt)
+    v_ref = v_ref * (1 - fired)
+    s_ref.append(fired)
+    m_ref.append(v_ref)
+torch.testing.assert_close(spikes, torch.stack(s_ref), rtol=0, atol=0)  # catches: a wrong charge, threshold or reset
+torch.testing.assert_close(torch.stack(mem).detach(), torch.stack(m_ref), rtol=1e-12, atol=1e-14)
+assert 0.05 < spikes.mean() < 0.95 and torch.stack(m_ref).abs().max() > 0.1
 snn_loss = (spikes.mean(0) - 0.3).pow(2).sum()
 snn_loss.backward()
 assert layer.sigma_ann.grad is None or bool((layer.sigma_ann.grad == 0).all())  # the ANN's sigma is untouched
@@ -73,7 +86,9 @@ analytic = torch.einsum("oi,oi->i", layer.u.detach(), G @ layer.vh.detach().T)  
 torch.testing.assert_close(layer.sigma_snn.grad, analytic, rtol=1e-10, atol=1e-12)
 assert layer.u.grad.abs().sum() > 0 and layer.vh.grad.abs().sum() > 0  # shared factors learn from the SNN too
 
-ann_loss = torch.relu(x.mean(0) @ layer.weight(snn=False).T).sum()
+w_ann = layer.weight(snn=False)
+assert w_ann.requires_grad
+ann_loss = torch.relu(x.mean(0) @ w_ann.T).sum()
 layer.zero_grad()
 ann_loss.backward()
 assert layer.sigma_snn.grad is None or bool((layer.sigma_snn.grad == 0).all())  # and vice versa

@@ -47,6 +47,11 @@ for k in range(1, 4):
 assert abs(m.mean().item() - 0.6**3) < 0.02  # density (1 - p)^k up to rounding
 w0 = torch.randn(6, 10, dtype=dt)
 torch.testing.assert_close(rewind(w0, m), torch.where(m.bool(), w0, torch.zeros_like(w0)), rtol=0, atol=0)
+w0g = w0.clone().requires_grad_(True)
+rw = rewind(w0g, m)
+assert rw.requires_grad  # catches: a detached rewind (the ticket's weights would not train from theta_0)
+rw.sum().backward()
+torch.testing.assert_close(w0g.grad, m, rtol=0, atol=0)  # d(theta_0 * m)/d theta_0 = m: pruned weights get nothing
 for bad in (-0.1, 1.0):
     try:
         magnitude_prune_mask(w, m, p=bad)
@@ -96,6 +101,35 @@ def train(W_start, mask, T, steps=60):
 
 def acc(W, T=8):
     return (rate(W, xte, T).argmax(1) == yte).double().mean().item()
+
+
+# the readout neuron is the core LIF (tau = 2.5, threshold 1, hard reset to 0), checked against a loop ...
+Wc = torch.randn(2, D, dtype=dt) * 0.45
+cur_c = xtr[:50] @ Wc.T
+v_ref, s_ref = torch.zeros(50, 2, dtype=dt), []
+for t in range(8):
+    v_ref = v_ref + (cur_c - v_ref) / 2.5
+    fired = (v_ref >= 1.0).to(dt)
+    v_ref = v_ref * (1 - fired)
+    s_ref.append(fired)
+torch.testing.assert_close(rate(Wc, xtr[:50], 8), torch.stack(s_ref).mean(0), rtol=0, atol=0)  # catches: wrong neuron
+assert 0 < torch.stack(s_ref).mean() < 1 and (torch.stack(s_ref).mean(0) % 1 != 0).any()  # partial rates occur
+# ... and trained by its surrogate gradient (ATan, alpha = 2: g'(u) = 1 / (1 + (pi u)^2)); over T = 2 steps with a
+# constant current c: dS_1/dc = g'(z_1)/tau and dS_2/dc = g'(z_2)((1 - 1/tau) dV_1/dc + 1/tau), where
+# dV_1/dc = ((1 - S_1) - H_1 g'(z_1))/tau carries the gradient through the hard reset
+Wg = Wc.clone().requires_grad_(True)
+r2 = rate(Wg, xtr[:50], 2)
+assert r2.requires_grad  # catches: a detached charge or spike
+cl = torch.randn(50, 2, dtype=dt)
+(r2 * cl).sum().backward()
+sg = lambda u: 1 / (1 + (torch.pi * u) ** 2)  # noqa: E731
+h1 = cur_c / 2.5
+s1 = (h1 >= 1.0).to(dt)
+h2 = h1 * (1 - s1) * (1 - 1 / 2.5) + cur_c / 2.5
+dv1 = ((1 - s1) - h1 * sg(h1 - 1.0)) / 2.5
+drate = (sg(h1 - 1.0) / 2.5 + sg(h2 - 1.0) * ((1 - 1 / 2.5) * dv1 + 1 / 2.5)) / 2
+torch.testing.assert_close(Wg.grad, (cl * drate).T @ xtr[:50], rtol=1e-10, atol=1e-12)  # catches: reset cut from graph
+assert 0 < s1.sum() < s1.numel()
 
 
 W0 = torch.randn(2, D, dtype=dt) * 0.3

@@ -30,7 +30,9 @@ dt = torch.float64
 # **Claim 1 (the operation, against a loop written from its definition).** In each group of `lif` consecutive
 # positions along the chosen axis: $H_j = k\,U_{j-1} + X_j$, fire if $H_j > V_{th}$, reset $U_j = 0$ if fired else
 # $U_j = H_j$, output $Y_j = H_j$ if fired else $V_{th}$; positions after the last full group pass through. Checked for
-# the vertical and horizontal directions, with a size not divisible by the group length.
+# the vertical and horizontal directions, with a size not divisible by the group length, and first with groups of 2 on
+# inputs whose axes all have size 2 except the LIF axis (size 4 = 2 groups of 2): every axis of the intermediate
+# [position, ..., group, ...] tensor then has size 2, so a reshuffled axis cannot hide behind a shape error.
 
 # %%  catches: wrong decay, reset not to 0, output not full precision, groups of the wrong length, tail dropped
 def reference(x, dim, lif, k, v_th):
@@ -51,6 +53,11 @@ def reference(x, dim, lif, k, v_th):
 
 
 k, v_th = 0.31, 0.4
+for dim in (2, 3):
+    x_cube = torch.randn(*(4 if i == dim else 2 for i in range(4)), dtype=dt)
+    y_cube = group_lif(x_cube, dim=dim, lif=2, k=k, v_th=v_th)
+    assert y_cube.shape == x_cube.shape
+    torch.testing.assert_close(y_cube, reference(x_cube, dim, 2, k, v_th), rtol=0, atol=1e-12)
 x = torch.randn(2, 3, 7, 6, dtype=dt)  # H = 7 is not a multiple of lif = 3
 for dim in (2, 3):
     torch.testing.assert_close(group_lif(x, dim=dim, lif=3, k=k, v_th=v_th), reference(x, dim, 3, k, v_th), rtol=0, atol=1e-12)
@@ -90,6 +97,7 @@ torch.testing.assert_close(u1, torch.tensor([0.5 + 0.2 * k2, 0.0], dtype=dt), rt
 
 # %%  catches: mixing across groups, anti-causal order, mixing along the wrong axis
 xj = (torch.randn(1, 2, 5, 4, dtype=dt) * 0.8).requires_grad_(True)
+assert group_lif(xj, dim=2, lif=2, k=0.45, v_th=0.1).requires_grad  # catches: a detached output
 J = torch.autograd.functional.jacobian(lambda t: group_lif(t, dim=2, lif=2, k=0.45, v_th=0.1), xj)
 J = J.reshape(2, 5, 4, 2, 5, 4)
 for (c, h, w, c2, h2, w2) in torch.cartesian_prod(*[torch.arange(m) for m in (2, 5, 4, 2, 5, 4)]).tolist():
@@ -99,7 +107,9 @@ for (c, h, w, c2, h2, w2) in torch.cartesian_prod(*[torch.arange(m) for m in (2,
         assert J[c, h, w, c2, h2, w2] == 0  # no path outside the group's causal window
 
 xc = torch.tensor([0.3, 0.2, 0.1, 2.0], dtype=dt).view(1, 1, 1, 4).requires_grad_(True)
-group_lif(xc, dim=3, lif=4, k=k2, v_th=1.0)[..., 3].sum().backward()
+yc = GroupLIF(dim=3, lif=4, k=k2, v_th=1.0)(xc)  # the module, as used in the network
+assert yc.requires_grad  # catches: a detached module output
+yc[..., 3].sum().backward()
 torch.testing.assert_close(xc.grad.flatten(), torch.tensor([k2**3, k2**2, k2, 1.0], dtype=dt), rtol=0, atol=1e-14)
 
 # %%

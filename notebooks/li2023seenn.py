@@ -68,25 +68,66 @@ def brute_exit(o, alpha):
     return torch.tensor(t_out), torch.tensor(p_out)
 
 
+f, conf = running_confidence(out_seq)
+assert f.shape == out_seq.shape and conf.shape == (T, N)  # catches: confidence reduced over the wrong axis
+f_ref = torch.stack([out_seq[:t].mean(0) for t in range(1, T + 1)])
+torch.testing.assert_close(f, f_ref, rtol=1e-12, atol=1e-12)  # running mean, not sum
+torch.testing.assert_close(conf, torch.softmax(f_ref, -1).max(-1).values, rtol=1e-12, atol=1e-15)
+# a cube first (T = B = K = 4): exit steps or answers taken along the wrong axis keep their shapes here
+o_cube = torch.randn(4, 4, 4, dtype=DT) * 1.5
+for alpha in (0.5, 0.7, 0.9):
+    t_c, p_c = seenn_exit(o_cube, alpha=alpha)
+    assert isinstance(t_c, torch.Tensor) and t_c.shape == p_c.shape == (4,)  # catches: a constant exit step
+    t_cr, p_cr = brute_exit(o_cube, alpha)
+    assert torch.equal(t_c, t_cr) and torch.equal(p_c, p_cr)
 for alpha in (0.55, 0.8, 0.95, 0.999):
     t_exit, pred = seenn_exit(out_seq, alpha=alpha)
+    assert isinstance(t_exit, torch.Tensor) and t_exit.shape == pred.shape == (N,)  # catches: a constant exit step
     t_ref, p_ref = brute_exit(out_seq, alpha)
     assert torch.equal(t_exit, t_ref) and torch.equal(pred, p_ref)
     assert 1 < t_exit.float().mean() < T  # non-degenerate: some exit early, not all at step 1
 # the threshold is inclusive: a confidence exactly equal to alpha exits
 o = torch.tensor([[[0.0, math.log(3.0)]], [[5.0, 0.0]]], dtype=DT)  # softmax at t=1 is (1/4, 3/4)
 assert seenn_exit(o, alpha=0.75)[0].item() == 1 and seenn_exit(o, alpha=0.7500001)[0].item() == 2  # >= vs >
-f, conf = running_confidence(out_seq)
 torch.testing.assert_close(f[-1], out_seq.mean(0), rtol=1e-12, atol=1e-12)  # running mean, not sum
 
 # %% [markdown]
 # **Claim 2.** Early exit saves real computation because an SNN is causal: the outputs up to $t$ do not depend on
 # later inputs (the core LIF loop on `x_seq[:t]` gives the same outputs), so `seenn_run`, which stops stepping once
-# every sample has exited, returns exactly the post-hoc result and runs only $\max_x \hat T(x)$ steps.
+# every sample has exited, returns exactly the post-hoc result and runs only $\max_x \hat T(x)$ steps (a confidence
+# exactly equal to $\alpha$ stops it too). The hidden layer is the core LIF ($\tau = 1.7$, threshold 0.9, hard reset
+# to 0), checked against a loop and, for training, by its first-step ATan surrogate gradient
+# $\partial S/\partial X = g'(X/\tau - V_{th})/\tau$, $g'(u) = 1/(1 + (\pi u)^2)$ ($\alpha = 2$).
 
 # %%  catches: stopping before a sample has exited, running all T steps, state not carried across steps
 for t in (1, 5, 11):
     torch.testing.assert_close(hidden(x_seq[:t]), hidden(x_seq)[:t], rtol=0, atol=0)  # causality of the core loop
+drive = (x_seq[:, :40] @ W1 + b1) * 0.5  # half the drive, so the membrane integrates over several steps
+s_h, v_h = multi_step(lif_step, drive, tau=TAU, v_th=VTH, v_reset=0.0)
+v_ref, s_ref, m_ref = torch.zeros(40, H, dtype=DT), [], []
+for t in range(T):
+    v_ref = v_ref + (drive[t] - v_ref) / TAU
+    fired = (v_ref >= VTH).to(DT)
+    v_ref = v_ref * (1 - fired)
+    s_ref.append(fired)
+    m_ref.append(v_ref)
+torch.testing.assert_close(s_h, torch.stack(s_ref), rtol=0, atol=0)  # catches: a wrong charge, threshold or reset
+torch.testing.assert_close(torch.stack(v_h), torch.stack(m_ref), rtol=1e-12, atol=1e-14)
+assert 0.05 < s_h.mean() < 0.95 and torch.stack(m_ref).max() > 0.3
+x1 = drive[:1].clone().requires_grad_(True)
+s1, _ = multi_step(lif_step, x1, tau=TAU, v_th=VTH, v_reset=0.0)
+assert s1.requires_grad  # catches: a detached charge or spike
+c1 = torch.randn_like(x1)
+(s1 * c1).sum().backward()
+u1 = x1.detach() / TAU - VTH
+torch.testing.assert_close(x1.grad, c1 / (1 + (math.pi * u1) ** 2) / TAU, rtol=1e-12, atol=1e-15)
+# stopping is inclusive too: logits (0, log 3) have confidence exactly 3/4, so alpha = 0.75 stops after one step
+o_eq = torch.tensor([[[0.0, math.log(3.0)]], [[5.0, 0.0]]], dtype=DT)
+def echo_step(xt, st):  # a "network" whose output at step t is o_eq[t]; its state (zeros) is carried unchanged
+    return xt + 0 * st, st
+
+
+assert seenn_run(echo_step, o_eq, torch.zeros(1, 2, dtype=DT), alpha=0.75)[2] == 1  # catches: > instead of >=
 
 
 def net_step(xt, v):

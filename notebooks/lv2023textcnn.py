@@ -33,7 +33,8 @@ dt = torch.float64
 # **Claim 1 (the embedding encoding).** $p = \big(\mathrm{clip}((e-\mu)/\sigma, -b, b) + b\big)/(2b)$ lies in
 # $[0, 1]$, maps $e = \mu$ to $\tfrac12$ and $\mu \pm b\sigma$ (and anything beyond) to $1$ and $0$, and is inverted
 # by $e = \mu + \sigma(2bp - b)$ inside the clip range. The Bernoulli spike train fires at rate $p$ in expectation:
-# $\mathbb{E}[\frac1T\sum_t S_t] = p$, checked within 5 binomial standard errors at $T = 20000$.
+# $\mathbb{E}[\frac1T\sum_t S_t] = p$, checked within 5 binomial standard errors at $T = 20000$. The map is piecewise
+# linear: $\partial p/\partial e = 1/(2b\sigma)$ inside the clip range and 0 outside (autograd).
 
 # %%  catches: missing clip, shift by b/2, scale by b instead of 2b, mean/std swapped, spikes at 1 - p
 mu, sigma = 0.13, 0.41
@@ -41,11 +42,18 @@ for b in (3.0, 2.5):
     z = torch.tensor([-4.1, -b, -1.3, 0.0, 0.7, 2.2, b, 3.6], dtype=dt)
     e = mu + sigma * z
     p = embedding_to_rate(e, mu=mu, sigma=sigma, b=b)
+    assert isinstance(p, torch.Tensor) and p.shape == z.shape  # catches: a constant returned in place of the map
     expected = [(min(max(zi, -b), b) + b) / (2 * b) for zi in z.tolist()]  # from the definition, in Python floats
     torch.testing.assert_close(p, torch.tensor(expected, dtype=dt), rtol=0, atol=1e-15)
     assert p[0].item() == 0.0 and p[-1].item() == 1.0 and math.isclose(p[3].item(), 0.5, abs_tol=1e-15)
     inside = z.abs() <= b
     torch.testing.assert_close(mu + sigma * (2 * b * p[inside] - b), e[inside], rtol=0, atol=1e-14)  # inverse map
+    eg = e[[0, 2, 3, 4, 5, 7]].clone().requires_grad_(True)  # away from the kinks at +-b
+    pg = embedding_to_rate(eg, mu=mu, sigma=sigma, b=b)
+    assert pg.requires_grad  # catches: a detached map
+    pg.sum().backward()
+    slope = torch.tensor([0.0, 1, 1, 1, 1, 0], dtype=dt) / (2 * b * sigma)
+    torch.testing.assert_close(eg.grad, slope, rtol=1e-12, atol=0)  # catches: wrong scale, clip not cutting the slope
 p_half = embedding_to_rate(torch.tensor(mu + 1.5 * sigma, dtype=dt), mu=mu, sigma=sigma)  # default b = 3
 assert math.isclose(p_half.item(), 0.75)  # catches: a default b other than the official 3
 
@@ -92,6 +100,7 @@ assert a.min().item() < 0 and a.max().item() > 1 and ((a > 0.05) & (a < 0.95)).s
 
 T = 300
 spikes = spiking_text_conv(x[None].expand(T, B, L, D), w, c, tau=None)  # IF, soft reset
+assert isinstance(spikes, torch.Tensor) and spikes.shape == (T, B, F)  # catches: membrane states returned, not spikes
 count = spikes.sum(0)
 expected = torch.floor(T * a.clamp(0, 1))
 frac = T * a.clamp(0, 1) - expected
@@ -111,6 +120,7 @@ s_in = rate_encode(p_in, T=T, generator=g)  # [T, B, L, D]
 w3 = w * 2.2
 cur = text_conv_current(s_in, w3, c)  # [T, B, F]
 out = spiking_text_conv(s_in, w3, c, tau=1 / (1 - beta))
+assert isinstance(out, torch.Tensor) and out.shape == (T, B, F)  # catches: membrane states returned, not spikes
 v = torch.zeros(B, F, dtype=dt)
 ref, margin = [], math.inf
 for t in range(T):
@@ -128,20 +138,23 @@ torch.testing.assert_close(out, ref, rtol=0, atol=0)
 # **Claim 4 (surrogate gradient for fine-tuning).** At $T = 1$, $\partial S_f/\partial c_f = g'(a_f - V_{th})$ and
 # $\partial S_f/\partial W_{f,i,d} = g'(a_f - V_{th})\,\frac{1}{L-k+1}\sum_j s_{j+i,d}$, with the fast-sigmoid
 # surrogate $g'(x) = \frac{\alpha/2}{(1+\alpha|x|)^2}$ (snnref's scaling; the official code uses snnTorch's
-# $\frac{1}{(1 + 25|x|)^2}$), $\alpha = 25$, $V_{th} = 0.7$.
+# $\frac{1}{(1 + 25|x|)^2}$), $\alpha = 25$, $V_{th} = 0.7$. Both for the LIF of the fine-tuned SNN and for the IF
+# ($\tau$ = None) of the converted one.
 
 # %%  catches: detached current, gradient not flowing through the pooling, wrong surrogate slope or threshold
 alpha, v_th = 25.0, 0.7
 s1 = rate_encode(p_in, T=1, generator=g)
-w1 = w3.clone().requires_grad_(True)
-c1 = c.clone().requires_grad_(True)
-out1 = spiking_text_conv(s1, w1, c1, tau=1 / (1 - beta), v_th=v_th, spike_fn=partial(fast_sigmoid_spike, alpha=alpha))
-out1.sum().backward()
 a1 = text_conv_current(s1, w3, c)[0]  # with V_0 = 0, H_1 = I_1
 gp = (alpha / 2) / (1 + alpha * (a1 - v_th).abs()) ** 2  # [B, F]
-torch.testing.assert_close(c1.grad, gp.sum(0), rtol=1e-12, atol=0)
 win = torch.stack([s1[0, :, i:i + L - k + 1, :].mean(1) for i in range(k)], 1)  # [B, k, D] mean over positions
-torch.testing.assert_close(w1.grad, torch.einsum("bf,bkd->fkd", gp, win), rtol=1e-12, atol=1e-15)
+for tau in (1 / (1 - beta), None):
+    w1 = w3.clone().requires_grad_(True)
+    c1 = c.clone().requires_grad_(True)
+    out1 = spiking_text_conv(s1, w1, c1, tau=tau, v_th=v_th, spike_fn=partial(fast_sigmoid_spike, alpha=alpha))
+    assert out1.requires_grad  # catches: a detached current, charge or spike output
+    out1.sum().backward()
+    torch.testing.assert_close(c1.grad, gp.sum(0), rtol=1e-12, atol=0)
+    torch.testing.assert_close(w1.grad, torch.einsum("bf,bkd->fkd", gp, win), rtol=1e-12, atol=1e-15)
 
 # %% [markdown]
 # The figure shows the encoding curve with empirical Bernoulli rates, and the IF rate against the ANN activation.
@@ -168,4 +181,5 @@ plt.show()
 # %% [markdown]
 # Verified: the embedding-to-rate map against its definition (clip, centre, inverse), the Bernoulli rates against
 # $p$, the pooled conv current against a loop, the IF spike count against $\lfloor T\,\mathrm{clip}(a,0,1)\rfloor$,
-# the LIF layer against snnTorch's recurrence, and the surrogate gradients against their closed forms.
+# the LIF layer against snnTorch's recurrence, and the surrogate gradients (LIF and IF, and the encoding's slope)
+# against their closed forms.

@@ -33,6 +33,8 @@ dt = torch.float64
 # $\lambda = 0$ is plain accuracy, and two candidates compare by
 # $F_1/F_2 = (\mathrm{ACC}_1/\mathrm{ACC}_2)(\#S_1/\#S_2)^{\lambda}$, so with $\lambda = -0.1$ a candidate with 1 % lower
 # accuracy but 40 % fewer spikes wins ($0.99 \cdot 0.6^{-0.1} \approx 1.042 > 1$), while accuracy alone picks the other.
+# Its sensitivities are $\partial F/\partial \mathrm{ACC} = (\#S/N_{spk})^{\lambda}$ and
+# $\partial F/\partial \#S = \lambda F/\#S$ (negative: every extra spike lowers the fitness).
 
 # %%  catches: exponent applied to accuracy, missing normalisation, sign of lambda, descending vs ascending sort
 acc = torch.tensor([0.90, 0.891], dtype=dt)
@@ -42,6 +44,12 @@ F = spike_aware_fitness(acc, spk, n_spk=n_spk, lam=lam)
 assert math.isclose(F[0].item(), 0.90 * (2.0e5 / 1.5e5) ** -0.1, rel_tol=1e-12)  # closed form of one value
 assert math.isclose((F[1] / F[0]).item(), (0.891 / 0.90) * (1.2e5 / 2.0e5) ** -0.1, rel_tol=1e-12)  # ratio law
 assert select_topk(F, 1).item() == 1  # spike-aware: the sparser candidate wins
+acc_g, spk_g = acc.clone().requires_grad_(True), spk.clone().requires_grad_(True)
+F_g = spike_aware_fitness(acc_g, spk_g, n_spk=n_spk, lam=lam)
+assert F_g.requires_grad  # catches: a detached fitness
+F_g.sum().backward()
+torch.testing.assert_close(acc_g.grad, (spk / n_spk) ** lam, rtol=1e-12, atol=0)
+torch.testing.assert_close(spk_g.grad, lam * F / spk, rtol=1e-12, atol=0)  # catches: exponent on the wrong factor
 assert select_topk(spike_aware_fitness(acc, spk, n_spk=n_spk, lam=0.0), 1).item() == 0  # lam=0: accuracy decides
 for bad in (dict(n_spk=0.0, lam=-0.1), dict(n_spk=1.0, lam=0.2)):
     try:
@@ -60,6 +68,9 @@ for bad_k in (0, 3):
 # **Claim 2 (the spike count the fitness uses, on the core LIF).** For a constant input $c > V_{th}$, a LIF neuron
 # with hard reset to 0 charges as $V_n = c\,(1 - (1 - 1/\tau)^n)$, so it fires every
 # $n^* = \lceil \ln(1 - V_{th}/c) / \ln(1 - 1/\tau) \rceil$ steps and $T$ steps give $\lfloor T / n^* \rfloor$ spikes.
+# The count is differentiable through the core's ATan surrogate ($\alpha = 2$, $g'(u) = 1/(1 + (\pi u)^2)$), e.g. for
+# spike regularisation: over two steps, with $z_t = H_t - V_{th}$, $\partial N/\partial X_2 = g'(z_2)/\tau$ and
+# $\partial N/\partial X_1 = g'(z_1)/\tau + g'(z_2)(1 - 1/\tau)\big((1 - S_1) - H_1 g'(z_1)\big)/\tau$.
 
 # %%  catches: wrong leak factor, reset to the wrong value, summing over the wrong axes
 tau, v_th, T = 3.3, 1.0, 97
@@ -70,6 +81,17 @@ frac = torch.log(1 - v_th / cs) / math.log(1 - 1 / tau)
 assert bool(((frac - frac.floor()) > 0.05).all() and ((frac.ceil() - frac) > 0.05).all())  # margins from the boundary
 expected = 5 * torch.floor(T / n_star)  # 5 identical neurons per sample
 torch.testing.assert_close(count_spikes(x, tau=tau, v_th=v_th), expected, rtol=0, atol=0)
+x2 = (torch.rand(2, 3, 6, dtype=dt) * 5.0).requires_grad_(True)
+n2 = count_spikes(x2, tau=tau)
+assert n2.requires_grad  # catches: a detached count, charge or spike
+n2.sum().backward()
+sg = lambda u: 1 / (1 + (math.pi * u) ** 2)  # noqa: E731
+h1 = x2.detach()[0] / tau
+s1 = (h1 >= 1.0).to(dt)
+h2 = h1 * (1 - s1) * (1 - 1 / tau) + x2.detach()[1] / tau
+assert 0 < s1.sum() < s1.numel()
+want = torch.stack([sg(h1 - 1) / tau + sg(h2 - 1) * (1 - 1 / tau) * ((1 - s1) - h1 * sg(h1 - 1)) / tau, sg(h2 - 1) / tau])
+torch.testing.assert_close(x2.grad, want, rtol=1e-12, atol=1e-15)  # catches: the reset cut from the graph
 
 # %% [markdown]
 # **Claim 3 (spike-aware search, toy scale).** In a toy search space (3 layers, each one of 3 candidate blocks that

@@ -81,7 +81,7 @@ assert (qf @ kf.T).min() < 0  # real-valued Q, K give negative scores: that is w
 
 # %%  catches: residual missing or applied before the neuron, heads split into the wrong axis
 D, heads = 8, 2
-import snnref.models.sdsa as sd  # noqa: E402
+from snnref.models import sdsa as sd  # noqa: E402
 
 W = {n: torch.randn(D, D, dtype=DT) * 1.2 + 0.4 for n in ("wq", "wk", "wv", "wo")}
 
@@ -96,6 +96,9 @@ def block_reference(x, W):
 # first with T = B: a block that mixes up the time and batch axes keeps every shape there, so only values can tell
 x_sq = spikes(0.45, 3, 3, N, D)
 torch.testing.assert_close(spikformer_block(x_sq, heads=heads, **W), block_reference(x_sq, W), rtol=0, atol=0)
+# and a batch of one: merging heads back as [B, T, ...] then broadcasts against X to the wrong shape [T, T, ...]
+x_one = spikes(0.45, 3, 1, N, D)
+torch.testing.assert_close(spikformer_block(x_one, heads=heads, **W), block_reference(x_one, W), rtol=0, atol=0)
 x = spikes(0.45, T, B, N, D)
 y = spikformer_block(x, heads=heads, **W)
 torch.testing.assert_close(spikformer_block(x, heads=heads, **dict(W, wo=torch.zeros(D, D, dtype=DT))), x,

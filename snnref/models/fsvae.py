@@ -22,13 +22,14 @@ def random_select(q: torch.Tensor, *, generator: torch.Generator | None = None) 
 
     The gradient flows to the selected spike only. Paper: kamata2022fsvae (autoregressive Bernoulli spike sampling).
     """
-    idx = torch.randint(0, q.shape[-1], q.shape[:-1], generator=generator)
+    *batch, k = q.shape
+    idx = torch.randint(0, k, tuple(batch), generator=generator)  # which of the k spikes, per latent unit
     return torch.gather(q, -1, idx.unsqueeze(-1)).squeeze(-1)
 
 
 def psp(x_seq: torch.Tensor, *, tau_s: float = 2.0) -> torch.Tensor:
     r"""Post-synaptic potential filter over time-first [T, ...]: $\mathrm{PSP}_t = \mathrm{PSP}_{t-1} + (x_t - \mathrm{PSP}_{t-1})/\tau_s$."""
-    out, v = [], torch.zeros_like(x_seq[0])
+    out, v = [], x_seq.new_zeros(())  # PSP_0 = 0, broadcast to the shape of x_t
     for x in x_seq:
         v = lif_charge(x, v, tau=tau_s)  # a leaky integrator without firing
         out.append(v)

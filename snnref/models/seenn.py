@@ -18,18 +18,17 @@ import torch
 
 def running_confidence(out_seq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Running mean $f_t$ of ``out_seq`` [T, B, K] and its confidence $\max_k \mathrm{softmax}(f_t)_k$, [T, B]."""
-    steps = torch.arange(1, out_seq.shape[0] + 1, dtype=out_seq.dtype).view(-1, *([1] * (out_seq.dim() - 1)))
-    f = out_seq.cumsum(0) / steps  # [T, B, K]
+    f = out_seq.cumsum(0) / torch.ones_like(out_seq).cumsum(0)  # [T, B, K]: the sum of the first t outputs over t
     return f, f.softmax(-1).amax(-1)
 
 
 def seenn_exit(out_seq: torch.Tensor, *, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Exit step $\hat T$ (1-based, [B]) and prediction [B] of SEENN-I from all T outputs [T, B, K]."""
     f, conf = running_confidence(out_seq)
-    # the last step always counts as confident: samples that never reach alpha use all T steps
-    confident = torch.cat([conf[:-1] >= alpha, torch.ones_like(conf[-1:], dtype=torch.bool)])
+    confident = conf >= alpha  # [T, B]
+    confident[-1] = True  # the last step always counts as confident: samples that never reach alpha use all T steps
     t_exit = confident.to(torch.int64).argmax(0)  # first True (argmax returns the first maximum)
-    pred = f.gather(0, t_exit.view(1, -1, 1).expand(1, -1, f.shape[-1]))[0].argmax(-1)
+    pred = f[t_exit, torch.arange(f.shape[1])].argmax(-1)  # sample b answers with f at its own exit step
     return t_exit + 1, pred
 
 

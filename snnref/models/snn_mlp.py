@@ -34,12 +34,12 @@ def full_precision_lif_step(
 def group_lif(x: torch.Tensor, *, dim: int, lif: int, k: float, v_th: float) -> torch.Tensor:
     """Full-precision LIF over groups of ``lif`` consecutive positions along ``dim`` of x [B, C, H, W]."""
     n = x.shape[dim]
-    full = (n // lif) * lif
-    head, tail = x.narrow(dim, 0, full), x.narrow(dim, full, n - full)  # the tail passes through
-    seq = head.movedim(dim, -1).unflatten(-1, (full // lif, lif)).movedim(-1, 0)  # [lif, ..., groups]
+    head, tail = x.split([n - n % lif, n % lif], dim=dim)  # the full groups; the tail passes through
+    seq = head.unflatten(dim, (-1, lif))  # the LIF axis split in two: [..., groups, lif, ...]
+    seq = seq.movedim(dim + 1, 0)  # [lif, ..., groups, ...]: the position inside a group plays the time step
     y, _ = multi_step(full_precision_lif_step, seq, k=k, v_th=v_th)
-    y = y.movedim(0, -1).flatten(-2).movedim(-1, dim)
-    return torch.cat([y, tail], dim=dim)
+    y = y.movedim(0, dim + 1)  # back to [..., groups, lif, ...]
+    return torch.cat([y.reshape(head.shape), tail], dim=dim)
 
 
 class GroupLIF(nn.Module):

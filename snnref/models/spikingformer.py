@@ -29,8 +29,8 @@ def spikingformer_block(
     s = lif(x)  # pre-activation: the branch starts with a spiking neuron
 
     def split(y: torch.Tensor) -> torch.Tensor:  # [T, B, N, D] -> [T, B, heads, N, D/heads]
-        return y.reshape(T, B, N, heads, D // heads).transpose(2, 3)
+        return y.reshape(T, B, N, heads, D // heads).permute(0, 1, 3, 2, 4)
 
     q, k, v = (split(lif(s @ w)) for w in (wq, wk, wv))
-    a = ssa(q, k, v).transpose(2, 3).reshape(T, B, N, D)
+    a = ssa(q, k, v).permute(0, 1, 3, 2, 4).reshape(T, B, N, D)  # heads back next to their channels
     return x + a @ wo  # no neuron after the projection: the sum stays a membrane-like signal

@@ -19,12 +19,10 @@ import torch
 def events_to_frames(events: torch.Tensor, *, T: int, dt: float, H: int, W: int) -> torch.Tensor:
     """Count events ``[E, 4]`` rows ``(x, y, t, p)`` (p in {0, 1}) into frames [T, 2, H, W]; events after ``T*dt`` are dropped."""
     x, y, t, p = events.unbind(1)
-    k = torch.floor(t / dt).long()
+    k = torch.floor(t / dt).long()  # the frame of each event
     keep = (k >= 0) & (k < T)
-    frames = torch.zeros(T * 2 * H * W, dtype=events.dtype)
-    flat = ((k * 2 + p.long()) * H + y.long()) * W + x.long()
-    frames.index_add_(0, flat[keep], torch.ones_like(t[keep]))
-    return frames.view(T, 2, H, W)
+    idx = (k[keep], p[keep].long(), y[keep].long(), x[keep].long())  # [frame, polarity, row, column]
+    return torch.zeros(T, 2, H, W, dtype=events.dtype).index_put_(idx, torch.ones_like(t[keep]), accumulate=True)
 
 
 def temporal_attention(
