@@ -36,7 +36,7 @@ from snnkb import REPO_ROOT
 MAX_MUTANTS = 40  # per paper: a deterministic, evenly spread sample when there are more
 MIN_MUTANTS = 8
 GATE = 0.90
-TOOL_VERSION = "5"
+TOOL_VERSION = "6"
 _SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}
 _BOUNDARY = {ast.GtE: ast.Gt, ast.Gt: ast.GtE, ast.LtE: ast.Lt, ast.Lt: ast.LtE}
 OPERATORS = ("arith-swap", "compare-boundary", "constant", "sign-flip", "drop-term", "swap-args", "detach",
@@ -147,12 +147,22 @@ def _candidates(fn: ast.AST) -> Iterator[tuple[ast.AST, str, int]]:
         elif isinstance(node, ast.Call):
             if isinstance(node.func, ast.Attribute) and node.func.attr == "detach":
                 yield node, "detach", 0
-            elif len(node.args) >= 2 and not any(isinstance(a, ast.Starred) for a in node.args[:2]):
+            elif (len(node.args) >= 2 and not any(isinstance(a, ast.Starred) for a in node.args[:2])
+                  and _call_name(node) not in _SYMMETRIC):
                 yield node, "swap-args", 0
         elif isinstance(node, ast.Subscript) and _time_index(node.slice):
             yield node, "time-shift", 0
         elif isinstance(node, ast.Return) and node.value is not None and not _in_backward(fn, node):
             yield node, "detach", 1
+
+
+#: Calls whose first two arguments commute: swapping them can never change anything, so it is not a mutant.
+_SYMMETRIC = {"transpose", "swapaxes", "swapdims", "maximum", "minimum", "fmax", "fmin", "logaddexp", "hypot"}
+
+
+def _call_name(node: ast.Call) -> str:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
 
 
 def _in_backward(fn: ast.AST, node: ast.AST) -> bool:
