@@ -128,6 +128,35 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# **Claim 4.** The threshold is part of the differentiable state, so a surrogate gradient sees it. One step from
+# $(V, \theta)$ gives $\partial H/\partial X = 1/\tau$, $\partial\theta_t/\partial X = \alpha/(\tau\tau_\theta)$ and,
+# with the ATan surrogate $g'(u) = (a/2)/(1 + (\frac{\pi}{2}a u)^2)$ ($a = 2$), the spike's derivative
+# $\partial S/\partial X = g'(H - \theta_t)\,\frac{1}{\tau}\,(1 - \alpha/\tau_\theta)$: the tracking threshold
+# shrinks the gradient by $1 - \alpha/\tau_\theta$. Through the hard reset,
+# $\partial V_t/\partial X = (1 - S)/\tau + (V_{reset} - H)\,\partial S/\partial X$.
+
+# %%
+v0, th0 = torch.tensor(-52.0), torch.tensor(-49.0)
+for xv in (95.0, 120.0):  # just below / above the moving threshold: without and with a spike
+    x = torch.tensor(xv, requires_grad=True)
+    s, (v1, th1) = dynamic_threshold_step(x, (v0, th0), **P)
+    # catches: a .detach() on the charge, the spike or the surrogate (no gradient reaches the input)
+    assert s.requires_grad and v1.requires_grad and th1.requires_grad
+    h = v0 + (xv - (v0 - P["v_rest"])) / P["tau"]
+    th = th0 + (P["theta_0"] + P["alpha"] * (h - P["v_rest"]) - th0) / P["tau_theta"]
+    u = (h - th).item()
+    g = 1.0 / (1 + (0.5 * math.pi * 2.0 * u) ** 2)
+    ds, = torch.autograd.grad(s, x, retain_graph=True)
+    dth, = torch.autograd.grad(th1, x, retain_graph=True)
+    # catches: a detached threshold (gradient g'/tau, without the factor 1 - alpha/tau_theta)
+    assert math.isclose(ds.item(), g / P["tau"] * (1 - P["alpha"] / P["tau_theta"]), rel_tol=1e-10), (ds, u)
+    assert math.isclose(dth.item(), P["alpha"] / (P["tau"] * P["tau_theta"]), rel_tol=1e-12)
+    dv, = torch.autograd.grad(v1, x)
+    # catches: a reset that drops the surrogate path, dV/dX = (1 - S)/tau + (V_reset - H) dS/dX
+    assert math.isclose(dv.item(), (1 - s.item()) / P["tau"] + (P["v_reset"] - h) * ds.item(), rel_tol=1e-10)
+    assert s.item() == (1.0 if u >= 0 else 0.0) == (xv > 100) and abs(u) > 0.2, u  # both branches are exercised
+
+# %% [markdown]
 # **Core pieces and argument checks.** With $\alpha = 0$ and $\tau_\theta$ irrelevant, the step is the core LIF
 # with a hard reset; a spike resets to $V_{reset}$; constructor arguments are validated.
 

@@ -37,10 +37,12 @@ I, THETA, TAU = 1.37, 0.93, 0.83
 v0 = torch.tensor([-0.4, 0.0, 0.3, 0.71, 0.95], dtype=DT)
 for t in (0.05, 0.4, 1.3):
     exact = I + (v0 - I) * math.exp(-t / TAU)
+    pot = lif_potential(lif_phase(v0, I=I) + t / TAU, I=I)
+    assert torch.is_tensor(pot) and pot.shape == v0.shape  # catches a term dropped down to a constant
     torch.testing.assert_close(lif_potential(lif_phase(v0, I=I) + t / TAU, I=I), exact, rtol=1e-12, atol=1e-12)
 for J in (-0.23, 0.02):
     torch.testing.assert_close(lif_ptc(lif_phase(v0, I=I), J, I=I), lif_phase(v0 + J, I=I), rtol=1e-12, atol=1e-12)
-dt = 2e-4
+dt = 1e-3
 n = int(3 * TAU / dt)
 s, _ = multi_step(lif_step, torch.full((n, 1), I, dtype=DT), tau=TAU / dt, v_th=THETA, v_reset=0.0)
 period_grid = torch.nonzero(s[:, 0]).flatten().diff().to(DT).mean().item() * dt
@@ -51,6 +53,8 @@ assert abs(period_grid - period) < 3 * dt, (period_grid, period)  # Euler on the
 # **Claim 2.** SparseProp's change of reference frame is exact: its spike times equal those of a conventional
 # $O(N)$-per-spike event-driven simulation written here in voltage terms (advance every $V_i$ with the closed form,
 # next spiker $= \arg\min_i \tau\ln\frac{I-V_i}{I-\theta}$, then reset and add $J$ to its targets).
+# A run cut off by `max_spikes`, or by a $t_{end}$ equal to a spike time, returns exactly the first spikes of the
+# full run.
 
 # %%  catches: stale priority-queue entries used, offset omega*t applied with the wrong sign, targets not updated
 def reference(targets, J, v, t_end):
@@ -69,23 +73,31 @@ def reference(targets, J, v, t_end):
             v[k] += J
 
 
-N, K = 200, 10
+N, K = 100, 10
 targets = [torch.randperm(N)[:K].tolist() for _ in range(N)]
 v_init = torch.rand(N, dtype=DT) * THETA
 for J in (-0.1, 0.04):  # inhibitory (balanced-state style) and weakly excitatory
-    sp = sparseprop_simulate(targets, J, v_init, 6.0, I=I, theta=THETA, tau=TAU)
+    sp = sparseprop_simulate(targets, J, v_init, 6.0, I=I, theta=THETA, tau=TAU, max_spikes=4000)
     ref = reference(targets, J, v_init, 6.0)
-    assert len(sp) == len(ref) > 2 * N  # many spikes, not a trivial run
+    # catches: a runaway of spikes at one instant (reset phase or offset wrong), cut off by max_spikes
+    assert 2 * N < len(sp) == len(ref) < 4000
     assert [i for _, i in sp] == [i for _, i in ref]  # same order of neurons
     assert max(abs(a - b) for (a, _), (b, _) in zip(sp, ref)) < 1e-10  # same spike times (float32 anywhere fails this)
+    if J == -0.1:
+        sp_full = sp
+# max_spikes returns exactly the first spikes of the full run; catches an off-by-one in the cut-off
+assert sparseprop_simulate(targets, -0.1, v_init, 6.0, I=I, theta=THETA, tau=TAU, max_spikes=37) == sp_full[:37]
+# t_end is inclusive: a spike exactly at t_end is kept; catches > replaced by >= in the stopping test
+t_10 = sp_full[9][0]
+assert sparseprop_simulate(targets, -0.1, v_init, t_10, I=I, theta=THETA, tau=TAU, max_spikes=4000) == sp_full[:10]
 for bad, msg in (({"I": 0.9}, "I must exceed theta"), ({"tau": 0.0}, "tau must be > 0")):
     try:
-        sparseprop_simulate(targets, -0.3, v_init, 1.0, **{"I": I, "theta": THETA, "tau": TAU, **bad})
+        sparseprop_simulate(targets, -0.3, v_init, 1.0, max_spikes=4000, **{"I": I, "theta": THETA, "tau": TAU, **bad})
         raise AssertionError(f"{bad} accepted")  # catches: missing validation
     except ValueError as e:
         assert msg in str(e), e
 try:
-    sparseprop_simulate(targets, 0.5, v_init, 1.0, I=I, theta=THETA, tau=TAU)  # V + J could reach I
+    sparseprop_simulate(targets, 0.5, v_init, 1.0, I=I, theta=THETA, tau=TAU, max_spikes=4000)  # V + J could reach I
     raise AssertionError("J >= I - theta accepted")
 except ValueError:
     pass
@@ -99,11 +111,11 @@ except ValueError:
 N2 = 12
 targets2 = [torch.randperm(N2)[:3].tolist() for _ in range(N2)]
 v2 = torch.rand(N2, dtype=DT) * 0.9
-ev = sparseprop_simulate(targets2, -0.15, v2, 1.5, I=I, theta=THETA, tau=TAU)
+ev = sparseprop_simulate(targets2, -0.15, v2, 1.5, I=I, theta=THETA, tau=TAU, max_spikes=500)
 A = torch.zeros(N2, N2, dtype=DT)
 for i, ts in enumerate(targets2):
     A[i, ts] = 1.0
-dt = 1e-4
+dt = 4e-4
 v, grid = v2.clone(), []
 inp = torch.zeros(N2, dtype=DT)
 for step in range(int(1.5 / dt)):
@@ -117,18 +129,42 @@ err = max(abs(a - b) for (a, _), (b, _) in zip(ev[:m], grid[:m]))
 print(f"first {m} spikes: max |t_event - t_grid| = {err:.2e} (dt = {dt:g})")
 assert err < 10 * dt
 
+# %% [markdown]
+# **Claim 4.** The phase maps are smooth, with the derivatives SparseProp needs for its Jacobian-based Lyapunov
+# spectra: $d\phi/dV = 1/(I - V)$, $dV/d\phi = I e^{-\phi}$, and the PTC slope
+# $g'(\phi) = e^{-\phi}/(e^{-\phi} - J/I)$, which is $> 1$ for excitation and $< 1$ for inhibition (autograd).
+
+# %%  catches: a .detach() in the phase map, its inverse or the PTC, a wrong slope
+vg = torch.tensor([-0.4, 0.2, 0.71], dtype=DT, requires_grad=True)
+phi = lif_phase(vg, I=I)
+assert phi.requires_grad
+(d_phi,) = torch.autograd.grad(phi.sum(), vg)
+torch.testing.assert_close(d_phi, 1 / (I - vg.detach()), rtol=1e-12, atol=0)
+pg = phi.detach().clone().requires_grad_(True)
+pot = lif_potential(pg, I=I)
+assert pot.requires_grad
+(d_pot,) = torch.autograd.grad(pot.sum(), pg)
+torch.testing.assert_close(d_pot, I * torch.exp(-pg.detach()), rtol=1e-12, atol=0)
+for J in (-0.23, 0.11):
+    out = lif_ptc(pg, J, I=I)
+    assert out.requires_grad
+    (d_ptc,) = torch.autograd.grad(out.sum(), pg)
+    e = torch.exp(-pg.detach())
+    torch.testing.assert_close(d_ptc, e / (e - J / I), rtol=1e-12, atol=0)
+    assert bool(((d_ptc > 1) if J > 0 else (d_ptc < 1)).all())
+
 # %%
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.4))
 phis = torch.linspace(0, math.log(I / (I - THETA)), 200, dtype=DT)
 for J in (-0.3, -0.1, 0.1):
     ax[0].plot(phis, lif_ptc(phis, J, I=I) - phis, label=f"J={J}")
 ax[0].set_xlabel(r"phase $\phi$"); ax[0].set_ylabel(r"$g(\phi)-\phi$"); ax[0].legend(); ax[0].set_title("phase transition curve")
-sp = sparseprop_simulate(targets, -0.3, v_init, 4.0, I=I, theta=THETA, tau=TAU)
+sp = sparseprop_simulate(targets, -0.3, v_init, 4.0, I=I, theta=THETA, tau=TAU, max_spikes=4000)
 ax[1].plot([t for t, _ in sp], [i for _, i in sp], "|", ms=3)
-ax[1].set_xlabel("time"); ax[1].set_ylabel("neuron"); ax[1].set_title("SparseProp raster (N=200, K=10)")
+ax[1].set_xlabel("time"); ax[1].set_ylabel("neuron"); ax[1].set_title(f"SparseProp raster (N={N}, K={K})")
 plt.tight_layout(); plt.show()
 
 # %% [markdown]
 # Verified: the phase map linearises LIF dynamics and the PTC is the voltage jump; SparseProp's
 # reference-frame trick gives exactly the spike times of an O(N) event-driven simulation, and it is the small-step
-# limit of the core LIF time-stepped simulation.
+# limit of the core LIF time-stepped simulation; the phase maps and the PTC have the closed-form derivatives.

@@ -45,6 +45,7 @@ sig = lambda z: 1 / (1 + math.exp(-z))
 # %%
 P = transition_matrix(W0, s0)
 pats = all_patterns(N)
+assert P.shape == (2**N, 2**N) and pats.shape == (2**N, N)  # catches a transition matrix with a missing term
 for a, b in [(0, 31), (7, 12), (19, 19), (30, 5)]:  # brute-force product of Bernoullis from the definition
     x, y = pats[a], pats[b]
     ref = 1.0
@@ -91,7 +92,9 @@ d_in, d_out = torch.tensor([0.7, -1.9, 1.3, -0.2, 2.4]), torch.tensor([-1.1, 0.4
 W1 = neuronal_rescale(W0, delta_in=d_in, delta_out=d_out)
 # synaptic learning through the Dale parametrisation: dW_ij/dw_ij = eps_i sign(w_ij) off the diagonal, 0 on it
 w_free = torch.randn(N, N, generator=g).requires_grad_(True)
-(g_w,) = torch.autograd.grad((dale_weights(w_free, signs=signs) * W_nd).sum(), w_free)
+W_free = dale_weights(w_free, signs=signs)
+assert W_free.requires_grad  # catches a .detach() in the parametrisation (synaptic learning would be impossible)
+(g_w,) = torch.autograd.grad((W_free * W_nd).sum(), w_free)
 expect = (signs[:, None] * torch.sign(w_free.detach()) * W_nd).fill_diagonal_(0.0)
 torch.testing.assert_close(g_w, expect, rtol=1e-15, atol=0)  # catches a .detach() in the parametrisation
 torch.testing.assert_close(W1, torch.diag(d_in.abs()) @ W0 @ torch.diag(d_out.abs()), rtol=1e-15, atol=0)
@@ -125,7 +128,11 @@ def loss(params):
 params = [torch.ones(N), torch.ones(N), torch.zeros(N)]
 probe = [torch.tensor([1.1, 0.9, 1.2, 0.8, 1.05]), torch.ones(N), torch.zeros(N)]
 probe = [p.clone().requires_grad_(True) for p in probe]
-grads = torch.autograd.grad(loss(probe), probe)
+value = loss(probe)
+assert value.requires_grad  # catches a .detach() on the transition matrix, the stationary solve or the divergence
+grads = torch.autograd.grad(value, probe, allow_unused=True)
+# catches: a .detach() on the rescaling (delta_in, delta_out would get no gradient)
+assert all(gr is not None and gr.abs().sum() > 0 for gr in grads), grads
 eps = 1e-6
 for k, j in [(0, 1), (1, 3), (2, 0)]:
     hi = [p.detach().clone() for p in probe]

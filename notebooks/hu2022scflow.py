@@ -33,10 +33,36 @@ dt = torch.float64
 #
 # **Claim 1 (the warp).** `flow_warp` samples $x(p + F(p))$: for integer flows it is an exact shift (checked against
 # a pixel loop, with zeros coming in at the border), zero flow is the identity, and a half-pixel flow averages the two
-# neighbours (bilinear interpolation, closed form).
+# neighbours (bilinear interpolation, closed form). For arbitrary per-pixel flows on small images every output pixel
+# equals bilinear interpolation with zero padding, written out from the definition.
 
 # %%  catches: forward instead of backward warping, x/y swapped, wrong normalisation of the sampling grid
 img = torch.rand(1, 1, 7, 9, dtype=dt)
+
+
+def bilinear_zero(im, px, py):
+    """im sampled at (px, py) in pixels: bilinear weights over the 4 neighbours, 0 outside (from the definition)."""
+    x0, y0 = int(torch.floor(torch.tensor(px))), int(torch.floor(torch.tensor(py)))
+    out = 0.0
+    for yy, wy in ((y0, 1 - (py - y0)), (y0 + 1, py - y0)):
+        for xx, wx in ((x0, 1 - (px - x0)), (x0 + 1, px - x0)):
+            if 0 <= yy < im.shape[0] and 0 <= xx < im.shape[1]:
+                out += wy * wx * im[yy, xx].item()
+    return out
+
+
+# small square images, per-pixel fractional flows, a batch of two: every output pixel from the definition
+for hw in (2, 3):
+    ims = torch.rand(2, 1, hw, hw, dtype=dt)
+    fl = torch.rand(2, 2, hw, hw, dtype=dt) * 2 - 1
+    got = flow_warp(ims, fl)
+    assert got.shape == ims.shape  # catches a sampling grid stacked along the wrong axis
+    for bb in range(2):
+        for yy in range(hw):
+            for xx in range(hw):
+                want = bilinear_zero(ims[bb, 0], xx + fl[bb, 0, yy, xx].item(), yy + fl[bb, 1, yy, xx].item())
+                # catches: flow ignored in x or y, x/y grids swapped, a grid normalised by the wrong size
+                assert abs(got[bb, 0, yy, xx].item() - want) < 1e-12, (hw, bb, yy, xx, got[bb, 0, yy, xx], want)
 for fx, fy in ((2, 0), (0, -1), (-3, 2)):
     flow = torch.zeros(1, 2, 7, 9, dtype=dt)
     flow[:, 0], flow[:, 1] = fx, fy

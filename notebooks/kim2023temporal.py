@@ -39,6 +39,16 @@ r_seq = (torch.rand(3, T, B, D, dtype=dt) < 0.4).to(dt)  # 3 mini-batches of spi
 ys = torch.randint(0, K, (3, B))
 W = torch.randn(K, D, dtype=dt, requires_grad=True)
 
+# a single step: the prediction is the output itself; a square [T, B = T, K] input: each step divided by its own t
+z1 = torch.randn(1, 4, 3, dtype=dt, requires_grad=True)
+c1 = cumulative_mean(z1)
+assert c1.shape == z1.shape and c1.requires_grad  # catches a wrong arange length or view, a detached mean
+torch.testing.assert_close(c1, z1, rtol=0, atol=0)
+z4 = torch.randn(4, 4, 3, dtype=dt)
+c4 = cumulative_mean(z4)
+assert c4.shape == z4.shape
+for t in range(4):
+    torch.testing.assert_close(c4[t], sum(z4[k] for k in range(t + 1)) / (t + 1), rtol=1e-14, atol=1e-15)
 brute = torch.stack([torch.stack([r_seq[b, : t + 1].mean(0) for t in range(T)]) for b in range(3)])
 torch.testing.assert_close(cumulative_mean(r_seq[0]), brute[0], rtol=0, atol=1e-15)
 
@@ -50,6 +60,7 @@ for b in range(3):
         grad = (p - F.one_hot(ys[b], K).to(dt)).T @ r_bar / B
         expected[t] += (grad**2).sum() / 3
 got = temporal_fisher_trace(lambda r: r @ W.T, [W], [(r_seq[b], ys[b]) for b in range(3)])
+assert torch.is_tensor(got) and got.shape == (T,)  # catches batches never accumulated (a scalar comes back)
 torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-15)
 try:
     temporal_fisher_trace(lambda r: r @ W.T, [W], [])
@@ -79,6 +90,20 @@ def snn(x: torch.Tensor) -> torch.Tensor:  # [B, D] -> output sequence [T, B, K]
 
 
 batches = [(x_tr[i:i + 32], y_tr[i:i + 32]) for i in range(0, 256, 32)]
+# the core LIF inside snn() (tau = 2, V_th = 1, hard reset to 0) against a loop written from the definition
+h_in = (x_tr[:5] @ W1.T).detach()
+v, s_ref = torch.zeros_like(h_in), []
+for _ in range(T2):
+    v = v + (h_in - v) / 2.0
+    s_t = (v >= 1.0).to(dt)
+    v = v * (1 - s_t)
+    s_ref.append(s_t)
+out = snn(x_tr[:5])
+# catches: a leak without the -V term, a reset that does not zero the potential, a shifted threshold
+torch.testing.assert_close(out.detach(), torch.stack(s_ref) @ W2.detach().T, rtol=1e-12, atol=1e-12)
+assert 0.05 < torch.stack(s_ref).mean() < 0.95  # the neurons fire and reset
+(g1,) = torch.autograd.grad(out.sum(), W1, allow_unused=True)
+assert g1 is not None and g1.abs().sum() > 0  # catches a detached charge: no surrogate gradient reaches W1
 I_init = temporal_fisher_trace(snn, [W1, W2], batches)
 opt = torch.optim.Adam([W1, W2], lr=0.03)
 for _ in range(60):

@@ -50,6 +50,26 @@ dL = torch.stack([loss(x, r + torch.eye(N)[i]) - loss(x, r) for i in range(N)], 
 # catches: mu*r term dropped, D vs D^T, missing projection on D_i
 torch.testing.assert_close(dL, -2 * (v - T), rtol=1e-12, atol=1e-12)
 
+# one step on a square problem (K = N = B = 3, so a sum or argmax over the wrong axis still runs): the spike and the
+# new traces equal the greedy choice among "no spike" and "spike of neuron i", found by brute force on the loss
+g3 = torch.Generator().manual_seed(12)
+D3, mu3, tau3 = torch.randn(3, 3, generator=g3) * torch.tensor([0.3, 0.8, 1.3]), 0.021, 5.3
+x3, r3 = torch.randn(3, 3, generator=g3), torch.rand(3, 3, generator=g3) * torch.tensor([[0.1], [0.4], [2.0]])
+s3, r3_new = efficient_coding_step(x3, r3, D=D3, mu=mu3, tau=tau3)
+n_spk = 0
+for b in range(3):
+    leak = [r3[b, i].item() * (1 - 1 / tau3) for i in range(3)]
+    def loss3(rr):
+        xhat = [sum(D3[k, i].item() * rr[i] for i in range(3)) for k in range(3)]
+        return sum((x3[b, k].item() - xhat[k]) ** 2 for k in range(3)) + mu3 * sum(q * q for q in rr)
+    opts = [leak] + [[leak[i] + (i == j) for i in range(3)] for j in range(3)]
+    best = min(range(4), key=lambda o: loss3(opts[o]))
+    # catches: inputs swapped, thresholds from row instead of column norms, argmax over the batch, wrong leak
+    torch.testing.assert_close(r3_new[b], torch.tensor(opts[best]), rtol=0, atol=1e-12)
+    assert s3[b].tolist() == [float(best == j + 1) for j in range(3)], (b, s3[b], best)
+    n_spk += best > 0
+assert 0 < n_spk < 3  # some rows spike, some do not
+
 # %% [markdown]
 # **Claim 2.** Each step is the greedy optimum. After the traces leak,
 # $r \leftarrow (1 - 1/\tau)r$, the step's choice of spiking one neuron or none gives the smallest loss among all
@@ -68,6 +88,7 @@ for k in range(steps):
     options = torch.cat([leaked, leaked + torch.eye(N)])  # no spike, or a spike of neuron i
     losses = loss(xk.expand(N + 1, K), options)
     s, r = efficient_coding_step(xk, r, D=D, mu=MU, tau=TAU)
+    assert s.shape == r.shape == (1, N)  # catches a winner chosen along the wrong axis
     chosen = loss(xk, r)
     # catches: > instead of >=-style threshold errors, argmin for argmax, wrong leak factor, several spikes
     assert chosen.item() <= losses.min().item() + 1e-12, (k, chosen, losses.min())
@@ -115,6 +136,33 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# **Claim 4.** The spike is differentiable through the surrogate. With only the winner $w$ able to spike,
+# $u = V_w - T_w$ and the ATan surrogate $g'(u) = (a/2)/(1 + (\frac{\pi}{2}a u)^2)$ ($a = 2$):
+# $\partial s_w/\partial x = g'(u)\,D_w$, and through the leak of the traces
+# $\partial \sum_j r'_j/\partial r_i = (1 - 1/\tau)\,[\,1 - g'(u)\,(D_w^\top D_i + \mu\,\delta_{iw})\,]$ (autograd).
+
+# %%
+xg = torch.tensor([[0.23, -0.41]], requires_grad=True)
+rg = (torch.rand(1, N, generator=gen) * 0.5).requires_grad_(True)
+sg, rg_new = efficient_coding_step(xg, rg, D=D, mu=MU, tau=TAU)
+assert sg.requires_grad and rg_new.requires_grad  # catches a .detach() on the potential, the spike or the surrogate
+leaked = rg.detach() * (1 - 1 / TAU)
+u_all = efficient_coding_potential(xg.detach(), leaked, D=D, mu=MU)[0] - T
+w = int(u_all.argmax())
+u = u_all[w].item()
+gp = 1 / (1 + (math.pi * u) ** 2)
+(dx,) = torch.autograd.grad(sg.sum(), xg, retain_graph=True)
+(dr,) = torch.autograd.grad(rg_new.sum(), rg, allow_unused=True)
+assert dr is not None  # catches a detached leak of the traces
+# catches: a detached potential (no gradient), D^T instead of D, a surrogate of another scale
+torch.testing.assert_close(dx[0], gp * D[:, w], rtol=1e-12, atol=1e-15)
+# catches: a detached leak, the mu term or the lateral term -D_w^T D_i missing from the gradient
+torch.testing.assert_close(dr[0], (1 - 1 / TAU) * (1 - gp * (D[:, w] @ D + MU * torch.eye(N)[w])),
+                           rtol=1e-12, atol=1e-15)
+assert abs(u) < 2 and gp > 0.05, u  # the surrogate is far from zero here
+
+# %% [markdown]
 # Verified: the potential–threshold pair is exactly the loss change of a spike; every step of a simulation picks the
 # loss-minimising option among spiking or not, and the population readout tracks a 2-D signal; a spike's effect on
-# its own and other potentials matches the closed form (self-adaptation $2T_i$, lateral $-D_j^\top D_i$).
+# its own and other potentials matches the closed form (self-adaptation $2T_i$, lateral $-D_j^\top D_i$); the surrogate
+# gradients of a step match their closed forms.

@@ -62,6 +62,16 @@ torch.testing.assert_close(rolled.sum(dim=(1, 2, 3)), clip.sum(dim=(1, 2, 3)), r
 on_cols = [int(rolled[t, 0].sum(0).argmax()) for t in range(clip.shape[0])]
 assert all((b - a) % 16 == 1 for a, b in zip(on_cols, on_cols[1:]))  # motion of 1 px/frame is preserved
 torch.testing.assert_close(nda_roll(clip, dy=16, dx=-16), clip, rtol=0, atol=0)
+# a batch [B, T, C, H, W] rolls every sample the same way, and only along H and W
+b5 = torch.stack([clip, moving_square(x0=6, size=3)])
+torch.testing.assert_close(nda_roll(b5, dy=dy, dx=dx), torch.stack([rolled, nda_roll(b5[1], dy=dy, dx=dx)]), rtol=0, atol=0)
+# a permutation's gradient is the inverse permutation: rolling back the upstream gradient
+cg = clip.clone().requires_grad_(True)
+up = torch.randn_like(clip)
+r_g = nda_roll(cg, dy=dy, dx=dx)
+assert r_g.requires_grad  # catches a detached augmentation (no gradient to the input)
+(g_clip,) = torch.autograd.grad((r_g * up).sum(), cg)
+torch.testing.assert_close(g_clip, nda_roll(up, dy=-dy, dx=-dx), rtol=0, atol=0)
 
 # %% [markdown]
 # **Claim 2 (event CutMix).** Inside the box every frame of the mixed clip comes from the partner sample, outside from
@@ -84,6 +94,11 @@ ya, yb = torch.tensor([0, 1, 2]), torch.tensor([2, 0, 1])
 la = F.cross_entropy(logits, ya)
 lb = F.cross_entropy(logits, yb)
 torch.testing.assert_close(mixed_loss(la, lb, lam), lam * la + (1 - lam) * lb, rtol=0, atol=0)
+lg = torch.stack([la, lb]).requires_grad_(True)
+ml = mixed_loss(lg[0], lg[1], lam)
+assert ml.requires_grad  # catches a detached loss (no training signal)
+(g_l,) = torch.autograd.grad(ml, lg)
+torch.testing.assert_close(g_l, torch.tensor([lam, 1 - lam], dtype=dt), rtol=0, atol=1e-15)
 assert mixed_loss(la, lb, 1.0) == la and mixed_loss(la, lb, 0.0) == lb
 for bad in ((0, 17, 0, 4), (5, 3, 0, 4), (-1, 3, 0, 4), (0, 4, 5, 3), (0, 4, 0, 17), (0, 4, -2, 3)):
     try:
@@ -106,5 +121,6 @@ plt.show()
 
 # %% [markdown]
 # Verified: on synthetic ON/OFF event frames of a moving square, rolling moves every frame by the same shift (pixel by
-# pixel), keeps event counts and the inter-frame motion; event CutMix pastes the partner's box into every frame, with
-# the exact pixel-ratio label weight and the mixed loss.
+# pixel, for a single clip and a batch), keeps event counts and the inter-frame motion, and passes gradients back;
+# event CutMix pastes the partner's box into every frame, with the exact pixel-ratio label weight and the mixed loss,
+# whose gradient splits as $(\lambda, 1 - \lambda)$.

@@ -36,7 +36,26 @@ def rate(v, h_na, x=0.0):
 
 
 # %% [markdown]
-# **Claim 1.** The threshold is the voltage where the excitability curve $F(V) = \dot V$ has zero slope,
+# **Claim 1.** The threshold equation, evaluated exactly on a small batch:
+# $\theta(h) = V_a - k_a\log\frac{g_{Na}(E_{Na}-V_a)}{(g_L + g)\,k_a} - k_a\log h$, written out here in plain floats,
+# with an extra conductance $g$ and without one. It is a tensor of $h$'s shape, and differentiable in $h$:
+# $\partial\theta/\partial h = -k_a/h$ (autograd).
+
+# %%
+h_small = torch.tensor([1.0, 0.55, 0.2], requires_grad=True)
+for g_ex in (0.7, 0.0):
+    theta = threshold_equation(h_small, g_extra=g_ex, **P)
+    # catches: the log-h term dropped (a float comes back), a detached result
+    assert torch.is_tensor(theta) and theta.shape == h_small.shape and theta.requires_grad, theta
+    ref = [P["v_a"] - P["k_a"] * math.log(P["g_na"] * (P["e_na"] - P["v_a"]) / ((P["g_l"] + g_ex) * P["k_a"]))
+           - P["k_a"] * math.log(h) for h in h_small.tolist()]
+    # catches: g_L or g dropped from the total conductance, E_Na - V_a or k_a misplaced inside the log
+    torch.testing.assert_close(theta.detach(), torch.tensor(ref), rtol=0, atol=1e-12)
+    (dh,) = torch.autograd.grad(theta.sum(), h_small)
+    torch.testing.assert_close(dh, -P["k_a"] / h_small.detach(), rtol=1e-12, atol=0)  # catches a detached log h
+
+# %% [markdown]
+# **Claim 2.** The threshold is the voltage where the excitability curve $F(V) = \dot V$ has zero slope,
 # $dF/dV = 0$ (the paper's definition), and it equals the threshold equation
 # $\theta = V_a - k_a\log\frac{g_{Na}(E_{Na}-V_a)}{g_L k_a} - k_a\log h$.
 # The minimum of $F$ is found by ternary search on the implemented step, independently of the formula.
@@ -62,7 +81,7 @@ for h_val in (1.0, 0.63, 0.21):
 print("theta(h=1) =", threshold_equation(torch.tensor(1.0), **P).item())
 
 # %% [markdown]
-# **Claim 2.** Inactivation raises the threshold by $-k_a\log h$ and extra conductances (K$^+$, synaptic) by
+# **Claim 3.** Inactivation raises the threshold by $-k_a\log h$ and extra conductances (K$^+$, synaptic) by
 # $k_a\log(1 + g/g_L)$ (paper, Fig. 4). Against a brute-force search on the *full* Boltzmann
 # sodium current $g_{Na} h\,m_\infty(V)(E_{Na} - V)$, written here from the definition, the equation is accurate
 # to within about a millivolt, as the paper reports.
@@ -102,7 +121,7 @@ ax[0].set(xlabel="Na inactivation h", ylabel="threshold (mV)")
 ax[0].legend()
 
 # %% [markdown]
-# **Claim 3.** The neuron on the core fires under a constant input $X$ (in mV, $I/g_L$) exactly when $X$ exceeds
+# **Claim 4.** The neuron on the core fires under a constant input $X$ (in mV, $I/g_L$) exactly when $X$ exceeds
 # the EIF rheobase $X_{rh} = \theta - E_L - k_a$ (the minimum of $F$ lies at $\theta$, where
 # $F(\theta) = E_L - \theta + k_a + X$); below it, $V$ settles at a fixed point of $E_L - V + I_{Na}/g_L + X = 0$.
 # One step is checked against the Euler update written out here, and a spike resets to $V_r$.

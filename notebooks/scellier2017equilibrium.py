@@ -70,7 +70,49 @@ def implicit_gradient(a, b, rho):
 
 
 # %% [markdown]
-# **Claim 1.** The free fixed point satisfies the paper's leaky-integrator equilibrium
+# **Claim 1.** The total energy is, per sample,
+# $F = \frac12\sum_i s_i^2 - \frac12\sum_{ij}\rho(u_i)W_{ij}\rho(u_j) - \sum_i b_i\rho(s_i)
+# + \frac\beta2\sum_{o}(s_o - d_o)^2$
+# (Section 2), written here as plain loops; leading batch dimensions are kept apart. One relaxation step is
+# $s \leftarrow s - \epsilon\,[\,s - \rho'(s)\odot((W\rho(u))_s + b) + \beta\,(s - d)_{out}\,]$, with the gradient
+# written out by hand, on a second tiny network (4 inputs, 4 free units, 1 output, batch [3, 4]).
+
+# %%
+g2 = torch.Generator().manual_seed(8)
+n_in2, n_free2, n_out2, K2, B2 = 4, 4, 1, 3, 4  # [K, B, N] with B = N: a sum over the wrong axis broadcasts
+W2 = sym(0.7 * torch.randn(n_in2 + n_free2, n_in2 + n_free2, generator=g2))
+b2 = 0.4 * torch.randn(n_free2, generator=g2)
+x2 = torch.rand(K2, B2, n_in2, generator=g2)
+d2 = torch.rand(K2, B2, n_out2, generator=g2)
+s2 = torch.rand(K2, B2, n_free2, generator=g2)
+sg = lambda v: 1 / (1 + math.exp(-v))
+beta2 = 0.43
+F2 = total_energy(s2, x2, d2, W=W2, b=b2, beta=beta2, n_out=n_out2, rho=torch.sigmoid)
+assert F2.shape == (K2, B2), F2.shape  # catches a sum over the wrong (batch) axis
+for k in range(K2):
+    for n in range(B2):
+        u = x2[k, n].tolist() + s2[k, n].tolist()
+        r = [sg(v) for v in u]
+        e = 0.5 * sum(v * v for v in s2[k, n].tolist())
+        e -= 0.5 * sum(r[i] * W2[i, j].item() * r[j] for i in range(len(u)) for j in range(len(u)))
+        e -= sum(b2[i].item() * sg(s2[k, n, i].item()) for i in range(n_free2))
+        e += 0.5 * beta2 * sum((s2[k, n, n_free2 - n_out2 + o].item() - d2[k, n, o].item()) ** 2 for o in range(n_out2))
+        # catches: a wrong 1/2, b or beta term dropped, the cost on the wrong units, sums over the wrong axis
+        assert math.isclose(F2[k, n].item(), e, rel_tol=1e-12), (k, n, F2[k, n].item(), e)
+eps2 = 0.37
+for steps in (1, 2):
+    s_ref = s2.clone()
+    for _ in range(steps):
+        r = torch.sigmoid(torch.cat([x2, s_ref], -1))
+        grad = s_ref - torch.sigmoid(s_ref) * (1 - torch.sigmoid(s_ref)) * ((r @ W2)[..., n_in2:] + b2)
+        grad[..., -n_out2:] += beta2 * (s_ref[..., -n_out2:] - d2)
+        s_ref = s_ref - eps2 * grad
+    s_rel = relax(s2, x2, d2, W=W2, b=b2, beta=beta2, n_out=n_out2, eps=eps2, steps=steps, rho=torch.sigmoid)
+    # catches: inputs and free units swapped, ascent instead of descent, eps or steps ignored
+    torch.testing.assert_close(s_rel, s_ref, rtol=0, atol=1e-12)
+
+# %% [markdown]
+# **Claim 2.** The free fixed point satisfies the paper's leaky-integrator equilibrium
 # $s = \rho'(s)\,(W\rho(u) + b)$, i.e. $\partial E/\partial s = 0$. The nudged one satisfies
 # $s_{out} = \rho'(s_{out})(W\rho(u) + b)_{out} + \beta(d - s_{out})$. Both are written here from the definition of
 # $E$ and $C$, without autograd. A smooth $\rho$ (logistic) makes $\rho'$ matter; with the paper's hard sigmoid the
@@ -93,7 +135,7 @@ for rho, drho in ((torch.sigmoid, lambda v: torch.sigmoid(v) * (1 - torch.sigmoi
 torch.testing.assert_close(hard_sigmoid(torch.tensor([-0.3, 0.4, 1.7])), torch.tensor([0.0, 0.4, 1.0]))
 
 # %% [markdown]
-# **Claim 2 (Theorem 1).** As $\beta \to 0$, the EP rule $\frac{1}{\beta}(\rho^\beta\rho^{\beta\top} - \rho^0\rho^{0\top})$
+# **Claim 3 (Theorem 1).** As $\beta \to 0$, the EP rule $\frac{1}{\beta}(\rho^\beta\rho^{\beta\top} - \rho^0\rho^{0\top})$
 # tends to $-\partial J/\partial W$, and $\frac1\beta(\rho(s^\beta) - \rho(s^0))$ to $-\partial J/\partial b$. The
 # exact gradient comes from implicit differentiation, itself checked by finite differences of $J$. The error
 # of the one-sided estimate shrinks linearly in $\beta$.
@@ -134,7 +176,7 @@ except ValueError as e:
     assert "beta" in str(e)
 
 # %% [markdown]
-# **Claim 3.** Following the EP rule lowers the loss. Twelve steps of $\theta \leftarrow \theta + \eta\,\Delta\theta$
+# **Claim 4.** Following the EP rule lowers the loss. Twelve steps of $\theta \leftarrow \theta + \eta\,\Delta\theta$
 # with $\beta = 0.05$ reduce $J$ on the toy batch, like gradient descent does.
 
 # %%

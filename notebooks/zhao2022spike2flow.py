@@ -59,9 +59,13 @@ except ValueError:
 # **Claim 2 (DSFT against a scan from its definition).** $\mathrm{DSFT}_k$ is the distance from the last spike at or
 # before $k$ to the first spike after $k$, each searched within $W$ steps, and $2W$ if either is missing; it is therefore
 # the inter-spike interval containing $k$, between $\lfloor\theta/I\rfloor$ and $\lceil\theta/I\rceil$ for constant
-# light. Checked on random streams (including silent pixels) against a per-pixel scan.
+# light. Checked on random streams (including silent pixels) against a per-pixel scan, and on a two-step stream.
 
 # %%  catches: searching only before k, including k in the forward search, wrong fallback value, window off by one
+# the smallest case: one pixel firing at t = 0 and t = 1, key time 0: the interval is 1 (not the 2W fallback)
+d01 = dsft(torch.ones(2, 1, dtype=dt), 0, window=3)
+# catches: the time axis read from the pixel axis, a time index of the wrong rank, a spike at t = 0 not found
+assert d01.shape == (1,) and d01.item() == 1.0, d01
 W = 8
 rand_stream = (torch.rand(40, 30, dtype=dt) < 0.18).to(dt)
 rand_stream[:, 0] = 0.0  # a silent pixel
@@ -69,6 +73,7 @@ rand_stream[:, 1] = 0.0
 rand_stream[20, 1] = 1.0  # a single spike exactly at k
 for k in (5, 20, 33):
     got = dsft(rand_stream, k, window=W)
+    assert got.shape == (30,)  # one value per pixel
     for p in range(30):
         before = [t for t in range(k, k - W, -1) if t >= 0 and rand_stream[t, p] > 0]
         after = [t for t in range(k + 1, k + W + 1) if t < 40 and rand_stream[t, p] > 0]

@@ -72,7 +72,8 @@ torch.testing.assert_close(v_if[:, 0], C * events.cumsum(0), rtol=0, atol=1e-12)
 # %% [markdown]
 # **Claim 2 (MP neuron with leak).** With leak $\tau$, the MP neuron is an exponential moving average of its input,
 # $V_t = \sum_{i \le t} \frac{1}{\tau}(1 - \frac{1}{\tau})^{t-i} X_i$ (from $V_0 = 0$), and passing the last potential
-# to the next window (`last_mem` in the official code) is the same as running the whole sequence at once.
+# to the next window (`last_mem` in the official code) is the same as running the whole sequence at once. The gradient
+# of the last potential is $\partial V_T/\partial X_t = \frac{1}{\tau}(1 - \frac{1}{\tau})^{T-t}$ (1 for the IF variant).
 
 # %%  catches: wrong leak factor, input not divided by tau, state not carried between windows
 tau = 3.7
@@ -84,6 +85,14 @@ torch.testing.assert_close(v_mp, torch.einsum("ti,ibn->tbn", weights, x), rtol=1
 first, states = multi_step(mp_step, x[:12], tau=tau)
 second, _ = multi_step(mp_step, x[12:], states[-1], tau=tau)
 torch.testing.assert_close(torch.cat([first, second]), v_mp, rtol=0, atol=1e-14)
+# the potential is differentiable in the inputs: dV_T/dX_t = (1/tau)(1 - 1/tau)^(T-t) (LIF), 1 (IF)
+xg = x[:, 0, 0].clone().requires_grad_(True)
+for tau_g in (tau, None):
+    v_g, _ = multi_step(mp_step, xg[:, None], tau=tau_g)
+    assert v_g.requires_grad  # catches a detached charge (no gradient through the running image)
+    (g_x,) = torch.autograd.grad(v_g[-1, 0], xg)
+    want = torch.ones(30, dtype=dt) if tau_g is None else (1 / tau) * (1 - 1 / tau) ** (29 - k)
+    torch.testing.assert_close(g_x, want, rtol=1e-12, atol=1e-15)
 
 # %% [markdown]
 # **Claim 3 (AMP neuron).** $V_t = V_{t-1} + \sigma(w_t)(X_t - V_{t-1})$: with a constant $w$ it is the MP neuron with
@@ -97,6 +106,8 @@ v_ref, _ = multi_step(mp_step, x, tau=1 + math.exp(0.8))
 torch.testing.assert_close(v_amp, v_ref, rtol=1e-12, atol=1e-12)
 
 gate = AMPGate(3, 8, reduction=4).to(dt)
+# fc3 reads the C_out pooled maxima and the C_in firing rates, fc2 maps C_out / reduction units to one logit
+assert (gate.fc3.in_features, gate.fc3.out_features, gate.fc2.in_features, gate.fc2.out_features) == (11, 2, 2, 1)
 s_seq = (torch.rand(10, 2, 3, 4, 4, dtype=dt) < 0.3).to(dt)  # input spikes [T, B, C_in, H, W]
 u_seq = torch.randn(10, 2, 8, 4, 4, dtype=dt)  # ConvBN output [T, B, C_out, H, W]
 v = torch.zeros(2, 8, 4, 4, dtype=dt)
@@ -121,9 +132,18 @@ except ValueError:
 
 w = torch.tensor(0.35, dtype=dt, requires_grad=True)
 x1, v0 = torch.tensor(1.3, dtype=dt), torch.tensor(-0.4, dtype=dt)
-amp_step(x1, v0, w=w)[0].backward()
+out = amp_step(x1, v0, w=w)[0]
+assert out.requires_grad  # catches a detached charge
+out.backward()
 sig = 1 / (1 + math.exp(-0.35))
 assert math.isclose(w.grad.item(), (1.3 + 0.4) * sig * (1 - sig), rel_tol=1e-12)
+# the gate is trained through the update: d(sum V_t)/d(fc2.bias) = sum (X_t - V_{t-1}) sigma'(w_t)
+v_prev = torch.randn(2, 8, 4, 4, dtype=dt)
+w_t = gate(s_seq[0], u_seq[0])
+assert w_t.requires_grad  # catches a detached gate output
+(g_b,) = torch.autograd.grad(amp_step(u_seq[0], v_prev, w=w_t)[0].sum(), gate.fc2.bias)
+sg_t = torch.sigmoid(w_t.detach())
+torch.testing.assert_close(g_b, ((u_seq[0] - v_prev) * sg_t * (1 - sg_t)).sum().reshape(1), rtol=1e-12, atol=1e-14)
 
 # %%
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.5))
@@ -139,4 +159,5 @@ plt.show()
 # Verified: on synthetic events from a known brightness, a non-leaky MP neuron's potential reconstructs the log
 # intensity change to within the contrast threshold; the leaky MP neuron is an exponential moving average whose state
 # carries across windows; the AMP neuron is a gated convex update equal to MP for a constant gate, with the analytic
-# gradient in its gate, and its gate reads both the pooled ConvBN output and the input firing rate.
+# gradient in its gate, and its gate reads both the pooled ConvBN output and the input firing rate and is trained
+# through the update.

@@ -37,9 +37,13 @@ def lif_ptc(phi: torch.Tensor, J: float | torch.Tensor, *, I: float) -> torch.Te
 
 
 def sparseprop_simulate(
-    targets: list[list[int]], J: float, v0: torch.Tensor, t_end: float, *, I: float, theta: float = 1.0, tau: float = 1.0
+    targets: list[list[int]], J: float, v0: torch.Tensor, t_end: float, *, I: float, theta: float = 1.0,
+    tau: float = 1.0, max_spikes: int | None = None,
 ) -> list[tuple[float, int]]:
-    """Exact spike times ``[(t, neuron)]`` up to ``t_end`` of an LIF network; ``targets[i]`` lists i's postsynaptic cells."""
+    """Exact spike times ``[(t, neuron)]`` up to ``t_end`` of an LIF network; ``targets[i]`` lists i's postsynaptic cells.
+
+    ``max_spikes`` stops the run after that many spikes (a guard against runaway activity); ``None``: no limit.
+    """
     if not I > theta:
         raise ValueError(f"I must exceed theta (tonic firing), got I={I!r}, theta={theta!r}")
     if not J < I - theta:
@@ -56,7 +60,7 @@ def sparseprop_simulate(
         if -neg != psi[i]:
             continue  # stale entry: neuron i was updated after this was pushed
         t = max(t, (phi_th + neg) / omega)  # an input may already have pushed i past threshold
-        if t > t_end:
+        if t > t_end or (max_spikes is not None and len(spikes) >= max_spikes):
             break
         spikes.append((t, i))
         psi[i] = -omega * t  # reset: phi = 0

@@ -31,15 +31,15 @@ def temporal_fisher_trace(
 
     ``forward(x)`` returns the output sequence [T, B, K]. Paper: kim2023temporal (Fisher information per time step).
     """
-    total, n = None, 0
+    batches = list(batches)
+    if not batches:
+        raise ValueError("batches must not be empty")
+    total = 0
     for x, y in batches:
         z_bar = cumulative_mean(forward(x))  # [T, B, K]
         traces = []
         for z_t in z_bar:
             grads = torch.autograd.grad(F.cross_entropy(z_t, y), params, retain_graph=True)
             traces.append(sum((g**2).sum() for g in grads))
-        traces = torch.stack(traces)
-        total, n = (traces if total is None else total + traces), n + 1
-    if n == 0:
-        raise ValueError("batches must not be empty")
-    return total / n
+        total = total + torch.stack(traces)
+    return total / len(batches)

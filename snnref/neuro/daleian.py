@@ -40,13 +40,13 @@ def all_patterns(n: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
 
 def transition_matrix(w: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     r"""$P_{xy} = \exp(x^\top W y + s^\top y) / \sum_{y'}\exp(x^\top W y' + s^\top y')$ over all patterns [2^N, 2^N]."""
-    m = all_patterns(w.shape[0], w.dtype)
+    m = all_patterns(w.shape[0], dtype=w.dtype)
     return torch.softmax(m @ w @ m.T + (m @ s)[None, :], dim=1)
 
 
 def stationary_distribution(w: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     r"""The response $\pi$ with $\pi P = \pi$, $\sum_x \pi_x = 1$ (one equation replaced by the normalisation)."""
-    p = transition_matrix(w, s)
+    p = transition_matrix(w, s=s)
     a = (p - torch.eye(p.shape[0], dtype=p.dtype)).T.clone()
     a[-1] = 1.0
     rhs = torch.zeros(p.shape[0], dtype=p.dtype)

@@ -36,11 +36,13 @@ def reservoir_states(u: torch.Tensor, w_in: torch.Tensor, tau: torch.Tensor, *, 
 
 def memory_capacity(states: torch.Tensor, u: torch.Tensor, *, max_delay: int, washout: int) -> torch.Tensor:
     r"""$\sum_{k=1}^{K} r^2(u_{t-k}, \hat u_{t-k})$ with least-squares readouts from ``states`` [T, N]. Paper: chakraborty2023heterogeneous."""
+    if not washout >= max_delay:
+        raise ValueError(f"washout must be >= max_delay, got washout={washout!r}, max_delay={max_delay!r}")
     x = states[washout:]
     x = torch.cat([x, torch.ones(x.shape[0], 1, dtype=x.dtype)], 1)  # bias column
     total = torch.zeros((), dtype=states.dtype)
     for k in range(1, max_delay + 1):
-        target = u[washout - k : u.shape[0] - k]
+        target = u.roll(k)[washout:]  # u_{t-k} for t >= washout (no wrap-around since washout >= k)
         pred = x @ torch.linalg.lstsq(x, target.unsqueeze(1)).solution[:, 0]
         total = total + torch.corrcoef(torch.stack([pred, target]))[0, 1] ** 2
     return total

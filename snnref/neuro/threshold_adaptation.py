@@ -27,8 +27,7 @@ def theta_inf(v: torch.Tensor, *, theta_i: float, v_i: float, a: float, b: float
     """
     if not k > 0:
         raise ValueError(f"k must be > 0, got {k!r}")
-    u = (v - v_i) / k
-    return theta_i + b * (v - v_i) + (a - b) * k * F.softplus(u)
+    return theta_i + b * (v - v_i) + (a - b) * k * F.softplus((v - v_i) / k)
 
 
 def threshold_tracking_step(
