@@ -60,12 +60,21 @@ flip = torch.tensor([2, 11, 25])
 z_new[flip] = 1 - z_new[flip]
 d_new = prior_variances(z_new, tau0=TAU0, tau1=TAU1)
 M_new = update_m(M, X, d, d_new)
-# catches: sign of (d_new - d_old), updating all columns with the new d, a missing transpose
+# catches: sign of (d_new - d_old), updating all columns with the new d, a missing transpose; also tau^2 vs tau^3
 torch.testing.assert_close(M_new, torch.eye(n) + (X * d_new) @ X.T, rtol=1e-12, atol=1e-12)
 X_poison = X.clone()
 X_poison[:, [i for i in range(p) if i not in flip.tolist()]] = float("nan")
 assert not torch.isnan(update_m(M, X_poison, d, d_new)).any()  # unswitched columns are never read
 torch.testing.assert_close(update_m(M, X, d, d), M)  # nothing switched: M unchanged
+# the prior variances themselves: tau1^2 in the slab, tau0^2 in the spike (tau0, tau1 not 1, so a power is visible)
+d_ref = torch.where(z > 0, torch.tensor(TAU1 * TAU1), torch.tensor(TAU0 * TAU0))
+torch.testing.assert_close(d, d_ref, rtol=1e-15, atol=0)
+# M_t is linear in d_t: dM_t / dd_t[j] = x_j x_j^T for a switched column j, by autograd
+d_req = d_new.clone().requires_grad_(True)
+M_req = update_m(M, X, d, d_req)
+assert M_req.requires_grad  # catches a .detach() of the update
+(g_j,) = torch.autograd.grad((M_req * torch.outer(X[:, 11], X[:, 11])).sum(), d_req)
+torch.testing.assert_close(g_j[11], (X[:, 11] @ X[:, 11]) ** 2, rtol=1e-12, atol=0)
 
 # %% [markdown]
 # **Claim 3.** The indicator update is Bayes' rule with normal densities,

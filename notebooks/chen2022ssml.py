@@ -49,6 +49,9 @@ counts = s.cumsum(0)
 for k in range(1, n + 1):
     expected = torch.floor((a0 + k * I) / THETA)
     torch.testing.assert_close(counts[k - 1], expected, rtol=0, atol=0)
+s_one = spike_camera(torch.full((41, 1), THETA / 4, dtype=DT), theta=THETA)  # one pixel, stream [T, 1]
+torch.testing.assert_close(tfi(s_one, middle=20, window=12, theta=THETA), torch.full((1,), THETA / 4, dtype=DT),
+                           rtol=1e-12, atol=0)  # catches: T read from the pixel axis, interval taken over pixels not time
 I_exact = torch.tensor([THETA / 3, THETA / 5, THETA / 8], dtype=DT)
 s_exact = spike_camera(I_exact.expand(41, 3), theta=THETA, a0=torch.full((3,), 0.5, dtype=DT))
 for m in (12, 20, 27):
@@ -78,6 +81,13 @@ sp = (torch.rand(41, 300) < torch.rand(300) * 0.4).to(DT)  # random streams, som
 sp[20, :5] = 1; sp[21, 5:10] = 1; sp[8, 10:15] = 1; sp[32, 15:20] = 1  # spikes exactly at m, m+1 and at the window edges
 for m, w in ((20, 12), (20, 5), (3, 6), (38, 4)):
     torch.testing.assert_close(tfi(sp, middle=m, window=w, theta=THETA), tfi_loop(sp, m, w), rtol=1e-12, atol=0)
+# a single pixel [T, 1] and an image stream [T, T, 3] (time and height both 41), so that an axis mix-up gives wrong
+# values or shapes instead of a crash
+sp1 = sp[:, 7:8]
+torch.testing.assert_close(tfi(sp1, middle=20, window=12, theta=THETA), tfi_loop(sp1, 20, 12), rtol=1e-12, atol=0)  # catches: T read from the pixel axis, min over pixels instead of time
+sp3 = (torch.rand(41, 41, 3, generator=torch.Generator().manual_seed(5)) < 0.2).to(DT)  # own generator: Claim 4 keeps its draws
+torch.testing.assert_close(tfi(sp3, middle=20, window=9, theta=THETA),
+                           tfi_loop(sp3.reshape(41, -1), 20, 9).reshape(41, 3), rtol=1e-12, atol=0)  # catches: time index not broadcast over all pixel axes
 
 # %% [markdown]
 # **Claim 3.** The blind spot: $\partial f_B(x)_p / \partial x_p = 0$ for every pixel $p$ (so the network cannot copy a
@@ -88,6 +98,7 @@ for m, w in ((20, 12), (20, 5), (3, 6), (38, 4)):
 # %%  catches: centre tap not masked, mask on the wrong tap, distillation detached or its sign/weight wrong
 x = torch.randn(1, 1, 7, 7, dtype=DT)
 w = torch.randn(1, 1, 5, 5, dtype=DT)
+assert blind_spot_conv(x, w).shape == x.shape  # catches: padding not k // 2, kernel size read from the wrong axis, arguments swapped
 J = torch.autograd.functional.jacobian(lambda z: blind_spot_conv(z, w), x).reshape(49, 49)
 assert J.diagonal().abs().max() == 0  # blind spot
 assert (J - torch.diag(J.diagonal())).abs().sum() > 1  # ...but it does see the neighbours
@@ -97,7 +108,9 @@ fb = torch.randn(40, dtype=DT, requires_grad=True)
 fn = torch.randn(40, dtype=DT, requires_grad=True)
 lab = torch.randn(40, dtype=DT)
 lam = 0.37
-ssml_loss(fb, fn, lab, lam=lam).backward()
+loss = ssml_loss(fb, fn, lab, lam=lam)
+assert loss.requires_grad  # catches: the loss detached from both networks
+loss.backward()
 torch.testing.assert_close(fn.grad, 2 * lam * (fn - fb).detach() / 40, rtol=1e-12, atol=1e-14)
 torch.testing.assert_close(fb.grad, (torch.sign(fb - lab) - 2 * lam * (fn - fb)).detach() / 40, rtol=1e-12, atol=1e-14)
 assert math.isclose(ssml_loss(fb, fn, lab).item(), ((fb - lab).abs().mean() + 0.01 * ((fn - fb) ** 2).mean()).item(),

@@ -41,6 +41,7 @@ for i in range(theta.shape[0]):
 torch.testing.assert_close(w, by_hand, rtol=0, atol=1e-15)  # catches: hard threshold (no shrink), wrong sign handling
 torch.testing.assert_close(stds_weight(theta, d=0.0), theta, rtol=0, atol=0)  # catches: a shift that is not D
 layer = STDSLinear(9, 6, d=D).to(dtype)
+assert layer.theta.shape == (6, 9)  # catches: theta allocated [in, out] instead of F.linear's [out, in]
 with torch.no_grad():
     layer.theta.copy_(theta)
 x = torch.randn(5, 9, dtype=dtype)
@@ -68,11 +69,15 @@ assert big.theta.abs().max().item() <= bound and big.theta.abs().max().item() > 
 # %%
 th = theta.clone().requires_grad_(True)
 g = torch.randn_like(theta)
-(stds_weight(th, d=D) * g).sum().backward()
+wth = stds_weight(th, d=D)
+assert wth.requires_grad  # catches: the weight detached from theta
+(wth * g).sum().backward()
 torch.testing.assert_close(th.grad, g, rtol=0, atol=1e-15)  # catches: gradient masked on dormant spines (exact relu)
 layer.zero_grad()
 gy = torch.randn(5, 6, dtype=dtype)
-(layer(x) * gy).sum().backward()
+y = layer(x)
+assert y.requires_grad  # catches: the layer's output detached from theta
+(y * gy).sum().backward()
 torch.testing.assert_close(layer.theta.grad, gy.T @ x, rtol=1e-12, atol=1e-12)  # catches: layer output detached from theta
 exact = torch.where(theta.abs() > D, g, torch.zeros_like(g))
 assert not torch.allclose(th.grad, exact)  # the two rules really differ here

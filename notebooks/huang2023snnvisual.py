@@ -25,7 +25,7 @@ from snnref.neuro.rsa import rdm, rsa_similarity, spike_rates
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)  # tiny tensors: thread start-up would dominate the run time
 gen = torch.Generator().manual_seed(6)
-K, D = 9, 14
+K, D = 9, 6  # more stimuli than units: a K/D mix-up in the triangle indices changes the pairs instead of crashing
 r1 = torch.randn(K, D, generator=gen)
 r2 = r1 + 0.8 * torch.randn(K, D, generator=gen)
 
@@ -44,6 +44,7 @@ def pearson(a, b):
 
 
 R = rdm(r1)
+assert torch.is_tensor(R) and R.shape == (K, K)  # catches the matrix term dropped (a bare constant returned)
 for i in range(K):
     for j in range(K):
         # catches: covariance instead of correlation, distance on the wrong axis (units instead of stimuli)
@@ -60,7 +61,9 @@ def spearman_brute(r_a, r_b):
     return 1 - 6 * sum((ka[x] - kb[y]) ** 2 for x, y in zip(va, vb)) / (m * (m * m - 1))
 
 
-s = rsa_similarity(r1, r2).item()
+s_t = rsa_similarity(r1, r2)
+assert torch.is_tensor(s_t) and s_t.shape == ()  # catches the rank term dropped (a bare constant returned)
+s = s_t.item()
 assert math.isclose(s, spearman_brute(r1, r2), abs_tol=1e-12), s  # catches Pearson on RDMs, the diagonal included
 assert math.isclose(rsa_similarity(r1, r1).item(), 1.0, abs_tol=1e-12)
 
@@ -89,6 +92,7 @@ except ValueError as e:
 # a brute-force LIF loop.
 
 # %%
+gen.manual_seed(13)  # a fresh stream, independent of the draws above
 stim = torch.rand(K, 6, generator=gen)
 W_model = torch.randn(6, 40, generator=gen)
 W_other = torch.randn(6, 40, generator=gen)
@@ -109,6 +113,44 @@ s_same, s_other = rsa_similarity(rates, neural_same).item(), rsa_similarity(rate
 print(f"RSA with matched population {s_same:.3f}, with unrelated population {s_other:.3f}")
 assert s_same > s_other + 0.2
 
+# %% [markdown]
+# **Claim 4.** The representation and the RDM are differentiable, so RSA can be used as a training signal. The
+# spike rates carry the core LIF neuron's surrogate gradient: autograd through `spike_rates` equals autograd through
+# a LIF loop written here with the same `atan_spike` surrogate. The RDM's gradient equals a central finite
+# difference of $1-\rho$ computed from sums.
+
+# %%
+from snnref.surrogate import atan_spike
+
+xg = (drive.expand(T, K, 40) * (1 + 0.1 * torch.rand(T, K, 40, generator=gen))).clone().requires_grad_(True)
+rg = spike_rates(xg, tau=TAU, v_th=1.1)
+assert rg.requires_grad  # catches the rates (or the charge inside the core) detached from the graph
+wgt = torch.randn(K, 40, generator=gen)
+(gx,) = torch.autograd.grad((rg * wgt).sum(), xg)
+xb = xg.detach().clone().requires_grad_(True)
+v, acc = torch.zeros(K, 40), torch.zeros(K, 40)
+for t in range(T):  # the same LIF from the definition, differentiable through the atan surrogate
+    h = v + (xb[t] - v) / TAU
+    sp = atan_spike(h - 1.1)
+    acc = acc + sp
+    v = h * (1 - sp)
+(gb,) = torch.autograd.grad((acc / T * wgt).sum(), xb)
+torch.testing.assert_close(gx, gb, rtol=1e-10, atol=1e-12)  # catches a wrong gradient path through the rates
+assert gx.abs().max() > 1e-3  # the surrogate gradient actually reaches the input
+
+rr = r1.clone().requires_grad_(True)
+Rg = rdm(rr)
+assert Rg.requires_grad  # catches the RDM detached from the responses
+(gr,) = torch.autograd.grad(Rg[1, 4], rr)
+eps = 1e-6
+for a in (1, 4):
+    for u in range(D):
+        ep = torch.zeros(K, D)
+        ep[a, u] = eps
+        fd = ((1 - pearson((r1 + ep)[1], (r1 + ep)[4])) - (1 - pearson((r1 - ep)[1], (r1 - ep)[4]))) / (2 * eps)
+        assert math.isclose(gr[a, u].item(), fd, abs_tol=1e-7)  # catches a wrong gradient of the normalisation
+assert gr[[i for i in range(K) if i not in (1, 4)]].abs().max() == 0  # one entry depends only on its two stimuli
+
 fig, ax = plt.subplots(1, 3, figsize=(10, 3))
 for a, (name, rr) in zip(ax, (("SNN rates", rates), ("matched", neural_same), ("unrelated", neural_other))):
     a.imshow(rdm(rr), cmap="viridis")
@@ -120,4 +162,5 @@ plt.show()
 # Verified: the RDM and the RSA score equal their brute-force definitions (Pearson dissimilarity, Spearman on
 # ranks); the score is invariant to per-stimulus affine changes, unit permutation and duplication; LIF spike-rate
 # representations from the core match a brute-force loop and score higher against a population sharing their input
-# filters than against an unrelated one.
+# filters than against an unrelated one; the rates carry the core's surrogate gradient and the RDM's gradient
+# matches finite differences.

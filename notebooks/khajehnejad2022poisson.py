@@ -34,14 +34,42 @@ t = torch.tensor([[0.05, 0.31, 0.62, 0.0], [0.11, 0.9, 1.2, 1.33], [0.2, 0.0, 0.
 mask = torch.tensor([[1.0, 1, 1, 0], [1, 1, 1, 1], [1, 0, 0, 0]])
 
 # %% [markdown]
-# **Claim 1.** The implemented log-likelihood is the exact inhomogeneous-Poisson likelihood. With bins of width
+# **Claim 1.** The architecture written out. With $V, b$ the context layer ($V$ of shape hidden $\times$ context),
+# $\Lambda(u\mid c) = \mathrm{softplus}(a)^\top[\tanh(\mathrm{softplus}(w)u + Vc + b) - \tanh(Vc + b)] + \mathrm{softplus}(k)u$
+# and its derivative $\lambda = \mathrm{softplus}(a)^\top[(1 - \tanh^2(\cdot))\,\mathrm{softplus}(w)] + \mathrm{softplus}(k)$
+# in closed form, both computed here from the parameters. The raw weights $w, a$ start as $\mathcal N(0, 0.5^2)$
+# draws, so $\mathrm{softplus}(w) \approx \log 2$ and the initial intensity is of order one.
+
+# %%
+sp = torch.nn.functional.softplus
+assert model.context.weight.shape == (8, 2)  # catches V built as context x hidden
+uq = torch.tensor([[0.13, 0.58, 1.0], [0.07, 0.44, 0.91], [0.25, 0.5, 0.75]], requires_grad=True)
+Lam = model(uq, c)
+assert Lam.requires_grad  # catches a .detach() of f or of Lambda
+with torch.no_grad():
+    pre = model.context(c)  # [3, hidden]
+    arg = sp(model.w) * uq.unsqueeze(-1) + pre.unsqueeze(1)
+    Lam_ref = (torch.tanh(arg) - torch.tanh(pre).unsqueeze(1)) @ sp(model.a) + sp(model.k) * uq
+    lam_ref = ((1 - torch.tanh(arg) ** 2) * sp(model.w)) @ sp(model.a) + sp(model.k)
+# catches: a dropped f(0) or f(u) term, a detached tanh path (lambda would lose it), softplus missing on a weight
+torch.testing.assert_close(Lam.detach(), Lam_ref, rtol=1e-12, atol=1e-12)
+lam_q = intensity(model, uq, c)
+torch.testing.assert_close(lam_q.detach(), lam_ref, rtol=1e-12, atol=1e-12)
+init = MonotoneCumulativeIntensity(n_context=1, hidden=20000)
+for raw in (init.w, init.a):  # catches a different initial scale of the raw weights
+    assert abs(raw.std().item() - 0.5) < 0.02 and abs(raw.mean().item()) < 0.02, raw.std()
+
+# %% [markdown]
+# **Claim 2.** The implemented log-likelihood is the exact inhomogeneous-Poisson likelihood. With bins of width
 # $\delta$ in original time and bin means $\mu_k = \Lambda(e_{k+1}/W_n) - \Lambda(e_k/W_n)$, the count likelihood
 # $\sum_k n_k\log\mu_k - \mu_k - \log n_k!$ written here from the definition, minus $N\log\delta$, tends to
 # $\sum_i[\log\lambda(t_i/W_n) - \log W_n] - \Lambda(1)$. Separately, $\Lambda(1)$ equals the trapezoid integral of
 # the implemented $\lambda$.
 
 # %%
-ll = poisson_log_likelihood(model, t, mask, window, c).detach()
+ll = poisson_log_likelihood(model, t, mask, window, c)
+assert ll.requires_grad  # catches a .detach() of the likelihood (training would be impossible)
+ll = ll.detach()
 n_bins = 200_000
 for n in range(3):
     delta = window[n].item() / n_bins
@@ -64,7 +92,7 @@ for n in range(3):
     assert math.isclose(trap.item(), total, rel_tol=1e-7)  # lambda really is dLambda/du
 
 # %% [markdown]
-# **Claim 2.** Structural guarantees. $\Lambda(0 \mid c) = 0$ and $\lambda \ge 0$ for every $u$ and context, by the
+# **Claim 3.** Structural guarantees. $\Lambda(0 \mid c) = 0$ and $\lambda \ge 0$ for every $u$ and context, by the
 # positive weights on the time path. The time rescaling $u = t/W_n$ makes stretching a trial by $a$ change the
 # log-likelihood by exactly $-N\log a$.
 
@@ -96,7 +124,7 @@ for bad in ({"n_context": -1}, {"hidden": 0}):
         assert next(iter(bad)) in str(e)
 
 # %% [markdown]
-# **Claim 3.** Fitting recovers a condition-dependent time course. Spikes are drawn by thinning, written here,
+# **Claim 4.** Fitting recovers a condition-dependent time course. Spikes are drawn by thinning, written here,
 # from $\lambda(u \mid c) = 30\,(1 + 0.8\sin(2\pi u + \pi c))$ on trials of random length. Maximising the
 # implemented likelihood reaches the likelihood of the true generating model within 2%. A homogeneous Poisson
 # model per condition, whose MLE is in closed form, stays far below.
@@ -158,7 +186,8 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Verified: the likelihood equals the fine-binned Poisson count likelihood from the definition (up to the
-# $N\log\delta$ offset) and $\Lambda$ is the integral of the implemented $\lambda$; $\Lambda(0)=0$, $\lambda\ge0$
-# and the time-rescaling identity hold exactly; fitting the model to thinned spike trains reaches the generating
-# model's likelihood and beats a homogeneous Poisson model by a wide margin.
+# Verified: $\Lambda$ and $\lambda$ equal their closed forms from the parameters; the likelihood equals the
+# fine-binned Poisson count likelihood from the definition (up to the $N\log\delta$ offset) and $\Lambda$ is the
+# integral of the implemented $\lambda$; $\Lambda(0)=0$, $\lambda\ge0$ and the time-rescaling identity hold exactly;
+# fitting the model to thinned spike trains reaches the generating model's likelihood and beats a homogeneous
+# Poisson model by a wide margin.

@@ -36,7 +36,8 @@ W = {k: torch.randn(N if k.endswith("_t") else T, N if k.endswith("_t") else T, 
 # This is the paper's Fig. 1. A brute-force loop over explicit sums and exponentials gives the same output.
 
 # %%
-def brute(xb):
+def brute(xb, W=W):
+    T, N = xb.shape
     q, k, v = xb @ W["wq_t"], xb @ W["wk_t"], xb @ W["wv_t"]
     zt = torch.zeros(T, N)
     for i in range(T):
@@ -53,6 +54,13 @@ def brute(xb):
     return out
 
 
+# first a cube (B = T = N): a transpose over the wrong axes keeps every shape valid, so only the values can tell
+x_sq = torch.poisson(torch.full((6, 6, 6), 1.3), generator=gen)
+W_sq = {k: torch.randn(6, 6, generator=gen) * 0.4 for k in W}
+z_sq = spatiotemporal_attention(x_sq, **W_sq)
+for b in range(6):
+    # catches: the neurons-as-tokens transpose over the wrong pair of axes (a no-op, or batch mixed with neurons)
+    torch.testing.assert_close(z_sq[b], brute(x_sq[b], W_sq), rtol=1e-10, atol=1e-10)
 z = spatiotemporal_attention(x, **W)
 for b in range(B):
     # catches: softmax over the wrong axis, swapped scales, spatial attention applied to x instead of Z_T
@@ -66,6 +74,27 @@ Wp["wv_t"] = W["wv_t"][perm][:, perm]
 torch.testing.assert_close(spatiotemporal_attention(x[..., perm], **Wp), z[..., perm], rtol=1e-10, atol=1e-10)
 
 # %% [markdown]
+# **Claim 1b.** The block is differentiable in all five projection maps: the autograd gradient of a weighted sum of
+# its output equals a central finite difference of the brute-force loop.
+
+# %%
+Wg = {k: w.clone().requires_grad_(True) for k, w in W.items()}
+zg = spatiotemporal_attention(x, **Wg)
+assert zg.requires_grad  # catches the block output detached from the graph
+wgt = torch.randn(B, T, N, generator=gen)
+grads = dict(zip(Wg, torch.autograd.grad((zg * wgt).sum(), list(Wg.values()))))
+eps = 1e-6
+for name, (r, c_) in (("wq_t", (1, 3)), ("wk_t", (4, 0)), ("wv_t", (2, 2)), ("wq_s", (5, 1)), ("wk_s", (0, 6))):
+    fd = 0.0
+    for sgn in (1, -1):
+        Wd = dict(W)
+        Wd[name] = W[name].clone()
+        Wd[name][r, c_] += sgn * eps
+        fd += sgn * sum((brute(x[b], Wd) * wgt[b]).sum().item() for b in range(B)) / (2 * eps)
+    # catches: a wrong gradient path (e.g. a detached softmax) through any of the five maps
+    assert math.isclose(grads[name][r, c_].item(), fd, rel_tol=1e-5, abs_tol=1e-7), (name, grads[name][r, c_], fd)
+
+# %% [markdown]
 # **Claim 2.** The masked-modeling objective is the exact Poisson negative log-likelihood, averaged over masked
 # bins only. It is checked against `torch.distributions.Poisson`, an independent implementation. Its minimiser
 # over a constant rate is the mean masked count.
@@ -77,7 +106,9 @@ ref = -(torch.distributions.Poisson(torch.exp(log_rate)).log_prob(x) * mask).sum
 # catches: k! dropped, log-rate used as rate, unmasked bins counted
 torch.testing.assert_close(masked_poisson_nll(log_rate, x, mask), ref, rtol=1e-12, atol=1e-12)
 c = torch.log((x * mask).sum() / mask.sum()).clone().requires_grad_(True)  # log of the mean masked count
-(g,) = torch.autograd.grad(masked_poisson_nll(c.expand(B, T, N), x, mask), c)
+loss_c = masked_poisson_nll(c.expand(B, T, N), x, mask)
+assert loss_c.requires_grad  # catches the loss detached from the log-rates
+(g,) = torch.autograd.grad(loss_c, c)
 assert abs(g.item()) < 1e-12  # stationary exactly at the mean count: catches exp(l) - k*l with a wrong weight
 
 # %% [markdown]
@@ -102,6 +133,16 @@ z1, z2 = torch.randn(4, 6, generator=gen), torch.randn(4, 6, generator=gen)
 for tau in (0.07, 0.5):
     # catches: the self-similarity left in the denominator, wrong positive index, missing normalisation
     assert math.isclose(nt_xent(z1, z2, temperature=tau).item(), nt_xent_brute(z1, z2, tau), rel_tol=1e-10)
+# the gradient reaching the embeddings equals a central finite difference of the brute-force loss
+z1g = z1.clone().requires_grad_(True)
+loss = nt_xent(z1g, z2, temperature=0.5)
+assert loss.requires_grad  # catches the loss detached from the embeddings
+(gz,) = torch.autograd.grad(loss, z1g)
+for r, c_ in ((0, 0), (1, 4), (3, 5), (2, 1)):
+    dz = torch.zeros(4, 6)
+    dz[r, c_] = 1e-6
+    fd = (nt_xent_brute(z1 + dz, z2, 0.5) - nt_xent_brute(z1 - dz, z2, 0.5)) / 2e-6
+    assert math.isclose(gz[r, c_].item(), fd, rel_tol=1e-5, abs_tol=1e-8)  # catches a wrong gradient path
 e = torch.eye(6)[:4]
 tau = 0.3
 closed = -math.log(math.exp(1 / tau) / (math.exp(1 / tau) + 2 * 4 - 2))

@@ -46,6 +46,11 @@ torch.testing.assert_close(sparse_grad(x[inside], params), fast_sigmoid_grad(x[i
 assert sparse_grad(torch.tensor([0.0], dtype=dtype), params).item() == 1.0  # anchor: catches a common scale factor
 edge = torch.tensor([-B_TH, B_TH], dtype=dtype)
 assert (sparse_grad(edge, params) == 0).all()  # catches: <= instead of < (the band is open)
+prim = sparse_primitive(x, params)
+assert torch.is_tensor(prim) and prim.shape == x.shape  # catches: the sign(x)-term dropped (a constant 1/2 comes back)
+pts = torch.tensor([-0.5, -0.1, 0.0, 0.15, 0.25], dtype=dtype)  # g(x) = 1/2 + sign(x) m/(beta m + 1), m = min(|x|, B_th)
+by_hand = torch.tensor([0.5 - 0.25 / 2.75, 0.5 - 0.1 / 1.7, 0.5, 0.5 + 0.15 / 2.05, 0.5 + 0.25 / 2.75], dtype=dtype)
+torch.testing.assert_close(sparse_primitive(pts, params), by_hand, rtol=1e-14, atol=0)  # catches: a wrong primitive offset or clamp
 h = 1e-6
 xi = x[inside & (x.abs() > 2 * h)]  # away from the kink at 0
 fd = (sparse_primitive(xi + h, params) - sparse_primitive(xi - h, params)) / (2 * h)
@@ -56,6 +61,7 @@ torch.testing.assert_close(sparse_primitive(xo, params), 0.5 + torch.sign(xo) * 
 xr = x.clone().requires_grad_(True)
 s = sparse_spike(xr, b_th=B_TH, beta=BETA)
 assert torch.equal(s, (x >= 0).to(dtype))  # catches: a forward that is not the step
+assert s.requires_grad  # catches: the spike cut from the graph (a detach in sparse_spike)
 s.sum().backward()
 torch.testing.assert_close(xr.grad, by_definition, rtol=1e-14, atol=0)  # catches: b_th and beta swapped in the call
 for bad in ({"b_th": 0.0}, {"beta": -1.0}):
@@ -69,7 +75,31 @@ torch.testing.assert_close(active_mask(x + 1.0, v_th=1.0, b_th=B_TH), inside, rt
 assert not active_mask(torch.tensor([1.0 + B_TH], dtype=dtype), v_th=1.0, b_th=B_TH).item()  # catches: <= in the mask
 
 # %% [markdown]
-# **Claim 2 (the sparse weight-gradient rule).** For a LIF layer $V_t = \lambda V_{t-1} + W^\top x_t - S_{t-1}$
+# **Claim 2 (both parts stay differentiable).** Autograd through the primitive $g$ gives $g'$ (`sparse_grad`), and
+# autograd through $g'$ gives the closed form $g''(x) = -2\beta\,\mathrm{sign}(x)(\beta|x|+1)^{-3}$ inside the band,
+# 0 outside; double backward through `sparse_spike` gives the same $g''$.
+
+# %%
+xs2 = torch.tensor([-0.6, -0.2, -0.07, 0.03, 0.11, 0.24, 0.3, 0.9], dtype=dtype)  # off 0 and off the band edges
+in2 = xs2.abs() < B_TH
+g2_closed = torch.where(in2, -2 * BETA * torch.sign(xs2) / (BETA * xs2.abs() + 1) ** 3, torch.zeros_like(xs2))
+xa = xs2.clone().requires_grad_(True)
+pa = sparse_primitive(xa, params)
+assert pa.requires_grad  # catches: the primitive detached from the graph
+torch.testing.assert_close(torch.autograd.grad(pa.sum(), xa)[0], sparse_grad(xs2, params),
+                           rtol=1e-13, atol=0)  # catches: primitive whose autograd derivative is not g'
+ga = sparse_grad(xa, params)
+assert ga.requires_grad  # catches: g' detached from the graph (no curvature for double backward)
+torch.testing.assert_close(torch.autograd.grad(ga.sum(), xa)[0], g2_closed, rtol=1e-13, atol=0)  # catches: wrong g''
+sa = sparse_spike(xa, b_th=B_TH, beta=BETA)
+assert sa.requires_grad  # catches: a detached spike
+g1, = torch.autograd.grad(sa.sum(), xa, create_graph=True)
+torch.testing.assert_close(g1, sparse_grad(xs2, params), rtol=1e-14, atol=0)  # catches: backward not g'
+assert g1.requires_grad  # catches: a backward that cuts the graph
+torch.testing.assert_close(torch.autograd.grad(g1.sum(), xa)[0], g2_closed, rtol=1e-13, atol=0)  # catches: double backward wrong
+
+# %% [markdown]
+# **Claim 3 (the sparse weight-gradient rule).** For a LIF layer $V_t = \lambda V_{t-1} + W^\top x_t - S_{t-1}$
 # (detached reset) and a loss $L = \sum c \odot S$, autograd gives
 # $\nabla W_{ij} = \sum_{(b,t,j)\ \text{active}} \bar x_{b,t,i}\, c_{b,t,j}\, g'(H_{b,t,j} - V_{th})$ with the input trace
 # $\bar x_t = \lambda \bar x_{t-1} + x_t$: only active entries contribute. The right side is computed below by a
@@ -86,6 +116,7 @@ spike_fn = functools.partial(sparse_spike, b_th=B_TH, beta=BETA)
 cur = x_in @ W  # [T, B, J]
 S, states = multi_step(lif_step, cur, tau=tau, v_th=1.0, v_reset=None, decay_input=False,
                        spike_fn=spike_fn, detach_reset=True)
+assert S.requires_grad  # catches: the charge or the spike cut from the graph
 (S * c).sum().backward()
 
 with torch.no_grad():
@@ -106,7 +137,7 @@ assert 0.02 < frac < 0.5 and S.sum() > 0  # sparse but not empty: the test is no
 torch.testing.assert_close(W.grad, dW, rtol=1e-10, atol=1e-12)  # catches: gradient through inactive neurons, wrong leak in the trace
 
 # %% [markdown]
-# **Claim 3 (paper, Fig. 1B, toy scale).** The sparse $\nabla W$ stays close to the dense one (the same surrogate
+# **Claim 4 (paper, Fig. 1B, toy scale).** The sparse $\nabla W$ stays close to the dense one (the same surrogate
 # without truncation): cosine similarity above 0.9 here, while the active set is a fraction of all entries.
 
 # %%
@@ -115,6 +146,7 @@ def weight_grad(b_th: float) -> torch.Tensor:
     fn = functools.partial(sparse_spike, b_th=b_th, beta=BETA)
     Sd, _ = multi_step(lif_step, x_in @ Wd, tau=tau, v_th=1.0, v_reset=None, decay_input=False,
                        spike_fn=fn, detach_reset=True)
+    assert Sd.requires_grad  # catches: the layer cut from the graph
     (Sd * c).sum().backward()
     return Wd.grad
 
@@ -163,11 +195,14 @@ for v_reset_c in (None, -0.2):
         assert torch.equal(s_core, s_ref) and 0 < s_ref.mean().item() < 1  # catches: core charge/fire/reset bugs
         torch.testing.assert_close(torch.stack(v_core), v_ref, rtol=1e-12, atol=1e-12)  # catches: wrong reset value
 x_g = x_core.clone().requires_grad_(True)
-g_full = torch.autograd.grad(multi_step(lif_step, x_g, tau=2.7, v_th=0.6, v_reset=None)[0].sum(), x_g)[0]
-g_det = torch.autograd.grad(multi_step(lif_step, x_g, tau=2.7, v_th=0.6, v_reset=None, detach_reset=True)[0].sum(), x_g)[0]
+s_full = multi_step(lif_step, x_g, tau=2.7, v_th=0.6, v_reset=None)[0]
+s_det = multi_step(lif_step, x_g, tau=2.7, v_th=0.6, v_reset=None, detach_reset=True)[0]
+assert s_full.requires_grad and s_det.requires_grad  # catches: a charge cut from the graph (decay_input=True)
+g_full = torch.autograd.grad(s_full.sum(), x_g)[0]
+g_det = torch.autograd.grad(s_det.sum(), x_g)[0]
 assert not torch.allclose(g_full, g_det)  # catches: detach_reset ignored by the core reset
 assert multi_step(lif_step, x_g, tau=2.7, v_th=0.6, decay_input=False)[0].requires_grad  # catches: a charge cut from the graph
 
 # %% [markdown]
-# Verified: the truncated surrogate, its primitive and the spike function; the weight gradient of a LIF layer
+# Verified: the truncated surrogate, its primitive, its second derivative and the spike function; the weight gradient of a LIF layer
 # equals the sparse rule summed over active neurons only; and it stays close to the dense gradient.

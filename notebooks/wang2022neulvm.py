@@ -46,7 +46,43 @@ def mean_field(x, J):
 
 
 # %% [markdown]
-# **Claim 1.** The mesoscopic description is exact in expectation: the population activity $\bar A_t$ given by
+# **Claim 1.** One step of the refractory-density equation,
+# $h_t = h_{t-1} + \frac{1}{\tau}(x_t + J q_t(0) - h_{t-1})$, $\bar A_t = \sum_a q_t(a) P_t(a)$, $q_{t+1}(0) = \bar A_t$,
+# $q_{t+1}(a+1) = q_t(a)(1 - P_t(a))$ with the last bin keeping its survivors, equals a plain loop over batch
+# elements and ages written here, for a single population and for a batch of shape $[3, K]$ with $K = 5$ ages
+# (square, so summing over the wrong axis gives wrong values rather than a shape error).
+
+# %%
+def step_ref(x, q, h, eta_k):
+    """The refractory-density step from its definition, one batch element and one age at a time."""
+    k = q.shape[-1]
+    qf, hf, xf = q.reshape(-1, k).tolist(), h.reshape(-1).tolist(), x.reshape(-1).tolist()
+    A, Q, Hn = [], [], []
+    for b in range(len(hf)):
+        hn = hf[b] + (xf[b] + J * qf[b][0] - hf[b]) / TAU
+        p = [1 - math.exp(-P["dt"] * P["c"] * math.exp((hn + eta_k[a].item() - P["theta"]) / P["delta_u"]))
+             for a in range(k)]
+        A.append(sum(qf[b][a] * p[a] for a in range(k)))
+        Q.append([A[-1]] + [qf[b][a] * (1 - p[a]) for a in range(k - 2)]
+                 + [qf[b][k - 2] * (1 - p[k - 2]) + qf[b][k - 1] * (1 - p[k - 1])])
+        Hn.append(hn)
+    return torch.tensor(A).reshape(h.shape), torch.tensor(Q).reshape(q.shape), torch.tensor(Hn).reshape(h.shape)
+
+
+eta5 = eta[:5]
+gq = torch.Generator().manual_seed(3)
+for shape in ((1,), (3, 5)):
+    qs = torch.softmax(torch.randn(*shape, 5, generator=gq), -1)
+    hs, xs = torch.rand(shape, generator=gq) * 1.2, 0.3 + torch.rand(shape, generator=gq)
+    a_s, (q_s, h_s) = population_step(xs, (qs, hs), eta=eta5, J=J, tau=TAU, **P)
+    a_r, q_r, h_r = step_ref(xs, qs, hs, eta5)
+    # catches: A summed over a batch axis instead of the ages, the oldest bin cut or summed over the wrong axis
+    torch.testing.assert_close(a_s, a_r, rtol=1e-12, atol=0)
+    torch.testing.assert_close(q_s, q_r, rtol=1e-12, atol=0)
+    torch.testing.assert_close(h_s, h_r, rtol=1e-13, atol=0)
+
+# %% [markdown]
+# **Claim 2.** The mesoscopic description is exact in expectation: the population activity $\bar A_t$ given by
 # the refractory-density equation equals the fraction of $N$ microscopic neurons that fire, each simulated here
 # from the definition (own age $a_i$, potential $h_t + \eta(a_i)$, spike with probability
 # $1 - e^{-\Delta t\,c\,e^{(u - \vartheta)/\Delta_u}}$), up to finite-size noise of standard deviation
@@ -123,7 +159,7 @@ ax[0].set(xlabel="step (ms)", ylabel="activity (fraction / step)")
 ax[0].legend()
 
 # %% [markdown]
-# **Claim 2.** Given the population activity, an observed neuron's spike train has the likelihood (the observed-spike
+# **Claim 3.** Given the population activity, an observed neuron's spike train has the likelihood (the observed-spike
 # part of the paper's Eq. (4b), which the M-step maximises)
 # $\log p(s\mid A) = \sum_t s_t\log P_t(a_t) + (1-s_t)\log(1-P_t(a_t))$ with its own age $a_t$: the
 # implementation matches a per-neuron, per-step loop written from this definition, its autograd gradient matches
@@ -157,8 +193,9 @@ def h_of(J_val, A_rec):
 torch.testing.assert_close(h_of(J, A_mc), H, rtol=0, atol=1e-12)
 obs = S[:, :200]
 J_t = torch.tensor(4.2, requires_grad=True)
-(grad,) = torch.autograd.grad(observed_log_likelihood(obs, h_of(J_t, A_mc).unsqueeze(1).expand(T, 200),
-                                                               eta=eta, **P).sum(), J_t)
+ll_J = observed_log_likelihood(obs, h_of(J_t, A_mc).unsqueeze(1).expand(T, 200), eta=eta, **P).sum()
+assert ll_J.requires_grad  # catches a .detach() of P or of the summed likelihood
+(grad,) = torch.autograd.grad(ll_J, J_t)
 eps = 1e-5
 f = lambda j: observed_log_likelihood(obs, h_of(torch.tensor(j), A_mc).unsqueeze(1).expand(T, 200),
                       eta=eta, **P).sum().item()

@@ -35,6 +35,34 @@ dt = torch.float64
 # The exact $J$ is a sum over all $2^4$ masks (autograd gives $\partial J/\partial\rho$); the Monte-Carlo estimate from
 # `nes_natural_grad` with raw fitness as weights must agree within 4 standard errors.
 
+# %%  catches: mean over the wrong axis, weights broadcast along the wrong axis (square 3x3 shapes give wrong values, not a crash)
+rho3 = torch.tensor([0.2, 0.6, 0.45], dtype=dt)
+masks3 = torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0]], dtype=dt)
+w3 = torch.tensor([0.5, -0.25, 0.1], dtype=dt)
+brute3 = torch.zeros(3, dtype=dt)
+for i in range(3):  # (1/N) sum_i w_i (theta_i - rho), one connection k at a time
+    for k in range(3):
+        brute3[k] += w3[i] * (masks3[i, k] - rho3[k]) / 3
+torch.testing.assert_close(nes_natural_grad(rho3, masks3, w3), brute3, rtol=0, atol=1e-15)
+
+# %%  catches: the estimate or the clipped update cut from the autograd graph (it is affine in rho: slope -mean(w))
+r3 = rho3.clone().requires_grad_(True)
+est3 = nes_natural_grad(r3, masks3, w3)
+assert est3.requires_grad  # a .detach() inside nes_natural_grad
+(d_est,) = torch.autograd.grad(est3.sum(), r3)
+torch.testing.assert_close(d_est, torch.full((3,), -float(w3.mean()), dtype=dt), rtol=0, atol=1e-15)
+r_up = torch.tensor([0.5, 0.97, 0.01], dtype=dt, requires_grad=True)
+upd = ec_update(r_up, torch.tensor([0.1, 0.1, -0.1], dtype=dt), lr=1.0, eps=0.02)
+assert upd.requires_grad  # a .detach() inside ec_update
+(d_upd,) = torch.autograd.grad(upd.sum(), r_up)
+torch.testing.assert_close(d_upd, torch.tensor([1.0, 0.0, 0.0], dtype=dt), rtol=0, atol=0)  # clipped entries: zero slope
+
+# %%  catches: theta = 1 where u <= rho instead of u < rho (then P(theta=1) > rho, and rho = 0 could still connect)
+u = torch.rand((1, 3), generator=torch.Generator().manual_seed(11), dtype=dt)  # the uniforms the sampler will draw
+ties = sample_connectivity(u[0].clone(), 1, generator=torch.Generator().manual_seed(11))
+torch.testing.assert_close(ties, torch.zeros(1, 3, dtype=dt), rtol=0, atol=0)  # u == rho exactly: no connection
+assert float(sample_connectivity(torch.zeros(5, dtype=dt), 1000, generator=torch.Generator().manual_seed(2)).sum()) == 0.0
+
 # %%  catches: score without the (theta - rho) centring, wrong sign, masks not Bernoulli(rho)
 n = 4
 rho = torch.tensor([0.2, 0.55, 0.7, 0.35], dtype=dt)
@@ -68,6 +96,7 @@ assert float(stderr.max()) < 0.01  # the test is sharp enough to see a wrong sig
 
 # %%  catches: ranks of the wrong direction, off-by-one normalisation
 f = torch.randn(9, dtype=dt)
+assert isinstance(centered_rank(f), torch.Tensor) and centered_rank(f).shape == f.shape  # a term dropped to a scalar
 brute = torch.tensor([sum(float(fj < fi) for fj in f) for fi in f], dtype=dt) / 8 - 0.5
 torch.testing.assert_close(centered_rank(f), brute, rtol=0, atol=1e-15)
 torch.testing.assert_close(centered_rank(torch.exp(3 * f) + 7), centered_rank(f), rtol=0, atol=0)
@@ -91,6 +120,19 @@ def fitness(masks: torch.Tensor) -> torch.Tensor:  # masks [P, n_in] -> [P]
     return -(spikes.sum(0) - target).abs()
 
 
+def fitness_loop(mask: torch.Tensor) -> float:  # from the definition: LIF charge, fire at H >= v_th, hard reset to 0
+    c = float((mask * w_fixed * drive).sum())
+    v, count = 0.0, 0
+    for _ in range(T):
+        h = v + (c - v) / 3.0
+        s = 1 if h >= 0.5 else 0
+        count, v = count + s, h * (1 - s)
+    return -abs(count - target)
+
+
+all_in = torch.tensor(list(itertools.product([0.0, 1.0], repeat=n_in)), dtype=dt)  # [256, 8]
+# catches: a wrong charge, threshold or reset in the neuron the fitness runs
+assert fitness(all_in).tolist() == [fitness_loop(m) for m in all_in]
 best_possible = fitness(torch.tensor(list(itertools.product([0.0, 1.0], repeat=n_in)), dtype=dt)).max().item()
 rho_t, eps, history = torch.full((n_in,), 0.5, dtype=dt), 0.02, []
 gen = torch.Generator().manual_seed(4)

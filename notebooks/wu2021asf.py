@@ -51,10 +51,14 @@ for b in range(B):
             num += O[b, c].item()
             den += I[b, c].item()
 k = asf_scale(O, I)
+assert den > 0  # catches: a reset that keeps the charge (then O > I everywhere and no neuron is selected)
 assert math.isclose(k, num / den, rel_tol=1e-12)  # catches: ratio over all neurons, or I/O inverted
 assert 0 < k <= 1 / v_th
 assert asf_scale(torch.zeros(3), torch.zeros(3)) == 1.0  # nothing to estimate from
 assert asf_scale(torch.tensor([2.0, 1.0, 5.0]), torch.tensor([2.0, 4.0, 3.0])) == 0.5  # catches: a tie I == O left out (> instead of >=)
+one = torch.ones(1, dtype=dtype)
+assert asf_scale(5e-4 * one, 1e-3 * one) == 0.5  # catches: fallback taken at denom == 1e-3 (<= instead of <), larger cut-off
+assert asf_scale(4e-4 * one, 9e-4 * one) == 1.0  # catches: fallback missing just below 1e-3
 assert math.isclose(update_scale(0.3, 0.8), 0.6 * 0.8 + 0.4 * 0.3)  # catches: swapped EMA weights
 assert math.isclose(update_scale(0.3, 0.8, momentum=0.25), 0.75 * 0.8 + 0.25 * 0.3)
 xp = torch.rand(T, 400, dtype=dtype) * 0.9  # non-negative input currents
@@ -70,10 +74,33 @@ assert (sp.sum(0) <= xp.sum(0) / v_th + 1e-12).all() and sp.sum() > 0  # each sp
 g = torch.randn(B, N_OUT, dtype=dtype)
 out = asf_linear(X, W, O, k=k)
 torch.testing.assert_close(out, O, rtol=0, atol=1e-12)  # catches: the equivalent network leaking into the forward value
+assert out.requires_grad  # catches: the output detached from W (no gradient at all)
 (out * g).sum().backward()
 expected = (k * (I > 0).to(dtype) * g).T @ X
 torch.testing.assert_close(W.grad, expected, rtol=1e-12, atol=1e-12)  # catches: missing ReLU gate, k not applied, X not accumulated
 assert ((I < 0).any() and (I > 0).any())  # both sides of the gate are exercised
+
+# %% [markdown]
+# **Claim 2, exact case.** Accumulated inputs $X = (2, 1, 3)$ and a square $3\times3$ weight chosen so that
+# $I = XW^\top = (0, -1, 6)$ hits the gate's edge exactly. The gate is $[I > 0]$, so the neuron at $I = 0$ passes no
+# gradient: $\partial L/\partial X = (k\,[I>0]\odot g)\,W$ and $\partial L/\partial W = (k\,[I>0]\odot g)^\top X$; the
+# recorded counts $O$ are data, so no gradient reaches them.
+
+# %%
+Xq = torch.tensor([[2.0, 1.0, 3.0]], dtype=dtype, requires_grad=True)
+Wq = torch.tensor([[1.0, -2.0, 0.0], [0.5, 1.0, -1.0], [1.0, 1.0, 1.0]], dtype=dtype, requires_grad=True)
+Oq = torch.tensor([[1.0, 0.0, 4.0]], dtype=dtype, requires_grad=True)
+gq = torch.tensor([[0.7, -1.3, 0.4]], dtype=dtype)
+kq = 0.55
+torch.testing.assert_close(Xq.detach() @ Wq.detach().T, torch.tensor([[0.0, -1.0, 6.0]], dtype=dtype), rtol=0, atol=0)
+outq = asf_linear(Xq, Wq, Oq, k=kq)
+torch.testing.assert_close(outq, Oq.detach(), rtol=0, atol=0)
+assert outq.requires_grad  # catches: the output detached (no gradient reaches X or W)
+(outq * gq).sum().backward()
+gate = torch.tensor([[0.0, 0.0, 1.0]], dtype=dtype)  # [I > 0] for I = (0, -1, 6)
+torch.testing.assert_close(Xq.grad, (kq * gate * gq) @ Wq.detach(), rtol=0, atol=1e-15)  # catches: gate [I >= 0] (opens at I = 0)
+torch.testing.assert_close(Wq.grad, (kq * gate * gq).T @ Xq.detach(), rtol=0, atol=1e-15)
+assert Oq.grad is None  # catches: O not detached (the spike counts would receive dL/dO = g)
 
 # %% [markdown]
 # **Claim 3 (the estimate tracks the spiking layer).** Across a range of input scales, $k\,\mathrm{ReLU}(I)$ predicts the

@@ -87,15 +87,18 @@ x1 = torch.randn(1, 3, 4, 8, 8, dtype=dt)
 torch.testing.assert_close(cml_downsample(x1, tau=tau, v_th=v_th), spike_maxpool_downsample(x1, tau=tau, v_th=v_th), rtol=0, atol=0)
 
 win = torch.tensor([0.76, 1.28, 0.10, 0.30], dtype=dt).view(1, 1, 1, 2, 2)  # first and second inputs fire
+g_cml = float(atan_grad(torch.tensor(1.28 / tau - v_th, dtype=dt), alpha)) / tau
+# anchor the surrogate itself before using it as the oracle: catches a wrong or constant ATan derivative
+assert math.isclose(g_cml, (alpha / 2) / (1 + (math.pi / 2 * alpha * (0.8 - 0.4)) ** 2) / 1.6, rel_tol=1e-12)  # closed form
 for design, winner in ((spike_maxpool_downsample, 0), (cml_downsample, 1)):
     xg = win.clone().requires_grad_(True)
-    design(xg, tau=tau, v_th=v_th, spike_fn=fn).sum().backward()
+    out = design(xg, tau=tau, v_th=v_th, spike_fn=fn)
+    assert out.requires_grad  # catches: a .detach() in the pooling, the neuron's charge, the spike function or the output
+    out.sum().backward()
     grad = xg.grad.flatten()
     expected = torch.zeros(4, dtype=dt)
     expected[winner] = atan_grad(win.flatten()[winner] / tau - v_th, alpha) / tau
     torch.testing.assert_close(grad, expected, rtol=1e-12, atol=0)
-g_cml = atan_grad(torch.tensor(1.28 / tau - v_th, dtype=dt), alpha).item() / tau
-assert math.isclose(g_cml, (alpha / 2) / (1 + (math.pi / 2 * alpha * (0.8 - 0.4)) ** 2) / 1.6, rel_tol=1e-12)  # closed form
 
 # %% [markdown]
 # **Claim 3 (beyond one step the designs are different functions).** With a leaky state the two orders no longer
@@ -120,7 +123,9 @@ fig, ax = plt.subplots(1, 2, figsize=(9, 3))
 labels = ["0.76", "1.28", "0.10", "0.30"]
 for a, design, name in ((ax[0], spike_maxpool_downsample, "MaxPool(LIF(X))"), (ax[1], cml_downsample, "CML: LIF(MaxPool(X))")):
     xg = win.clone().requires_grad_(True)
-    design(xg, tau=tau, v_th=v_th, spike_fn=fn).sum().backward()
+    out = design(xg, tau=tau, v_th=v_th, spike_fn=fn)
+    assert out.requires_grad
+    out.sum().backward()
     a.bar(labels, xg.grad.flatten().numpy())
     a.set_title(name); a.set_xlabel("input in the 2x2 window"); a.set_ylabel("gradient")
 plt.tight_layout()
