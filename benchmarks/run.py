@@ -175,12 +175,13 @@ def explain(rows: list[dict]) -> None:
         why(_row(rows, "snnTorch / snnref time"), "why_snntorch", snntorch=st["median_ms"], ours=ours["median_ms"],
             need=st["median_ms"] / 4)
     report = ROOT / "build" / "verification.json"
-    papers = json.loads(report.read_text("utf-8"))["papers"] if report.exists() else {}
-    compute = sum(float(r.get("seconds") or 0) for r in papers.values())
+    records = json.loads(report.read_text("utf-8"))["papers"] if report.exists() else {}
+    compute = sum(float(r.get("seconds") or 0) for r in records.values())  # labs included: they run too
+    papers = [pid for pid in records if not pid.startswith("labs/")]
     cores = os.cpu_count() or 1
     warm, fresh = _row(rows, "verify, cold, warm runner"), _row(rows, "verify, cold, --fresh-kernels")
     if warm:
-        why(warm, "why_verify_cold", n=len(papers), compute=compute, cores=cores, floor=compute / cores,
+        why(warm, "why_verify_cold", n=len(records), compute=compute, cores=cores, floor=compute / cores,
             measured=warm["median"])
     if warm and fresh:
         why(_row(rows, "warm runner / fresh kernels"), "why_warm_ratio", compute=compute, cores=cores,
