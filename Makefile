@@ -57,12 +57,14 @@ mutate: $(VENV)/.installed
 bench: install
 	$(BIN)/python -m benchmarks.run $(ARGS)
 
-# The whole suite: the catalog, every notebook (a failure names the paper and its assertion), the real site built
-# strictly in three languages, then the tests (tooling, fixture sites, browser).
+# The whole suite: the catalog, every notebook (a failure names the paper and its assertion), the mutation gate
+# (a paper below it is named with its surviving mutants; cached like verify), the real site built strictly in three
+# languages, then the tests (tooling, fixture sites, browser).
 test: install
 	$(SNNKB) schema --check
 	$(SNNKB) validate
 	$(SNNKB) verify $(if $(JOBS),-j $(JOBS))
+	$(SNNKB) mutate --gate $(if $(JOBS),-j $(JOBS))
 	NO_MKDOCS_2_WARNING=1 $(SNNKB) site
 	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m pytest tests $(ARGS)
 

@@ -107,10 +107,11 @@ assert [(m.v_th, m.v0_frac, m.v_reset) for m in snn_mixed if isinstance(m, Spiki
 
 # The first layer alone, for one sample and for the batch: z is the mean current *into* the neurons.
 z1 = net[0](x).detach()
-for xb in (x[:1], x):
+for xb in (x[:L], x):   # batch = T first: a mean over the wrong axis gives wrong values, not a crash
     e = layer_conversion_errors(convert_qcfs(net)[:2], constant_input(xb, L))[0]
     assert e.clipping.shape == e.unevenness.shape == (len(xb), 16)  # catches the mean taken over the batch, not time
     torch.testing.assert_close(e.clipping, torch.clamp(z1[:len(xb)], 0, 1.3) - torch.relu(z1[:len(xb)]), rtol=0, atol=1e-12)  # catches z read from the layer's own output
+    torch.testing.assert_close(e.total(), net[1](z1[:len(xb)]) - torch.relu(z1[:len(xb)]), rtol=0, atol=1e-12)  # phi: this layer's rate, per sample
 errs = layer_conversion_errors(convert_qcfs(net), constant_input(x, L))
 torch.testing.assert_close(errs[0].unevenness, torch.zeros_like(z1), rtol=0, atol=1e-12)  # first layer: even input
 torch.testing.assert_close(errs[0].clipping + errs[0].quantization, net[1](z1) - torch.relu(z1), rtol=0, atol=1e-12)
@@ -118,8 +119,9 @@ torch.testing.assert_close(errs[0].total(), net[1](z1) - torch.relu(z1), rtol=0,
 torch.testing.assert_close(errs[0].clipping, torch.clamp(z1, 0, 1.3) - torch.relu(z1), rtol=0, atol=1e-12)  # clip(z, 0, lam) - ReLU(z)
 assert errs[0].clipping.min() < -0.05 and errs[0].quantization.abs().max() > 0.05  # both terms present
 assert errs[1].unevenness.abs().max() > 0.1  # second layer: uneven spike arrival shows up
-torch.testing.assert_close(errs[1].total(), snn_output(convert_qcfs(net)[:4], x, T=L) - torch.relu(
-    snn_output(convert_qcfs(net)[:3], x, T=L)), rtol=0, atol=1e-12)  # the three terms sum to phi - ReLU(z)
+phi2, z2 = snn_output(convert_qcfs(net)[:4], x, T=L), snn_output(convert_qcfs(net)[:3], x, T=L)
+assert phi2.shape == z2.shape == errs[1].total().shape  # the read-out is the last layer's output
+torch.testing.assert_close(errs[1].total(), phi2 - torch.relu(z2), rtol=0, atol=1e-12)  # the three terms sum to phi - ReLU(z)
 
 # With phi = 0.25 in the first layer (0.5 in the second), the first spiking layer still reproduces its QCFS layer at T = L.
 torch.testing.assert_close(snn_output(snn_mixed[:2], x, T=L), net_mixed[:2](x).detach(), rtol=0, atol=1e-12)

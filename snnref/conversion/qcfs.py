@@ -34,7 +34,8 @@ def qcfs_activation(z: torch.Tensor, *, lam: float | torch.Tensor, L: int, phi: 
 
     Paper: bu2022qcfs, Sec. 4.1 (the quantization clip-floor-shift activation).
     """
-    return lam * torch.clamp(_FloorSTE.apply(z * L / lam + phi) / L, 0, 1)
+    shift = torch.as_tensor(phi, dtype=z.dtype)   # a float, or a tensor broadcast against z
+    return lam * torch.clamp(_FloorSTE.apply(z * L / lam + shift) / L, 0, 1)
 
 
 class QCFS(nn.Module):

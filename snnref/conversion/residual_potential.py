@@ -23,12 +23,12 @@ MARGIN = 1e-3
 class SRPState(NamedTuple):
     v: torch.Tensor      # membrane potential
     t: int               # steps taken so far
-    mask: torch.Tensor | None   # m = [V_tau > 0] once t >= tau, None before
+    mask: torch.Tensor   # m = [V_tau > 0] once t >= tau; all ones (every neuron kept) before
 
 
 def srp_init_state(x0: torch.Tensor, v_th: float | torch.Tensor, v0_frac: float = 0.5) -> SRPState:
-    r"""Initial state: $V_0 = \varphi\theta$ (the paper uses $\varphi = \frac12$), $t = 0$, no mask yet."""
-    return SRPState(torch.zeros_like(x0) + v0_frac * v_th, 0, None)
+    r"""Initial state: $V_0 = \varphi\theta$ (the paper uses $\varphi = \frac12$), $t = 0$, mask of ones (nothing silenced yet)."""
+    return SRPState(torch.zeros_like(x0) + v0_frac * v_th, 0, torch.ones_like(x0))
 
 
 def srp_step(x: torch.Tensor, state: SRPState, *, v_th: float | torch.Tensor, tau: int, v_reset: float | None = None,
@@ -42,8 +42,7 @@ def srp_step(x: torch.Tensor, state: SRPState, *, v_th: float | torch.Tensor, ta
         raise ValueError(f"tau must be >= 1, got {tau!r}")
     s, v = if_step(x, state.v, v_th=v_th, v_reset=v_reset)
     t, mask = state.t + 1, state.mask
-    if t > tau:
-        s = s * mask
+    s = s * mask   # all ones until the mask is taken at t = tau, so the pre-simulation is unmasked
     if t == tau:
         # the residual potential after the pre-simulation decides which neurons stay
         mask = (v > MARGIN * v_th).to(x.dtype)

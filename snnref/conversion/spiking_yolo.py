@@ -51,9 +51,9 @@ def channel_wise_normalize(model: nn.Sequential, x: torch.Tensor, *, p: float = 
         raise ValueError(f"p must be in (0, 100], got {p!r}")
     lams = []
     for a in activation_values(model, x, activations=activations):
-        chans = a.transpose(0, 1).flatten(1) if per_channel else a.flatten().unsqueeze(0)   # [C, samples*positions]
+        chans = a.transpose(0, 1).flatten(1)   # [C, samples*positions]
         lam = torch.quantile(chans, p / 100, dim=1)
-        lams.append(lam.expand(a.shape[1]) if not per_channel else lam)
+        lams.append(lam if per_channel else torch.full_like(lam, torch.quantile(chans, p / 100).item()))
     out = copy.deepcopy(model)
     prev = torch.ones(1, dtype=x.dtype)   # lambda^0 = 1: the input is not rescaled
     k = 0
@@ -65,10 +65,9 @@ def channel_wise_normalize(model: nn.Sequential, x: torch.Tensor, *, p: float = 
         if isinstance(m, nn.Linear) and prev.numel() not in (1, m.in_features):
             # after Flatten, channel j covers in_features / C consecutive inputs
             prev = prev.repeat_interleave(m.in_features // prev.numel())
-        col = prev.reshape((1, -1) + (1,) * (m.weight.dim() - 2))
-        row = lam.reshape((-1,) + (1,) * (m.weight.dim() - 1))
+        w = m.weight.view(m.weight.shape[0], m.weight.shape[1], -1)   # [out, in, kernel positions], shares storage
         with torch.no_grad():
-            m.weight.mul_(col).div_(row)
+            w.mul_(torch.outer(1 / lam, prev).unsqueeze(-1))   # lambda^{l-1}_j / lambda^l_i
             if m.bias is not None:
                 m.bias.div_(lam)
         prev, k = lam, k + 1

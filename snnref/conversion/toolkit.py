@@ -93,9 +93,8 @@ def compute_thresholds(model: nn.Sequential, x: torch.Tensor, *, method: str = "
         raise ValueError(f"method must be 'max' or 'percentile', got {method!r}")
     if not 0 < p <= 100:
         raise ValueError(f"p must be in (0, 100], got {p!r}")
-    q = 1.0 if method == "max" else p / 100
     values = [a.flatten().double() for a in activation_values(model, x, activations=activations)]
-    return [torch.quantile(a[a != 0] if nonzero else a, q).item() for a in values]
+    return [torch.quantile(a[a != 0] if nonzero else a, 1.0 if method == "max" else p / 100).item() for a in values]
 
 
 class TimeDistributed(nn.Module):
@@ -106,8 +105,9 @@ class TimeDistributed(nn.Module):
         self.module = module
 
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
-        y = self.module(x_seq.flatten(0, 1))  # [T*B, ...]
-        return y.unflatten(0, x_seq.shape[:2])  # [T, B, ...]
+        T, B = x_seq.shape[:2]
+        y = self.module(x_seq.reshape(T * B, *x_seq.shape[2:]))
+        return y.unflatten(0, (T, B))   # [T, B, ...]
 
 
 def _default_state(x0: torch.Tensor, v_th: Any, v0_frac: float) -> torch.Tensor:
@@ -127,9 +127,8 @@ class SpikingNeuron(nn.Module):
         if not torch.all(torch.as_tensor(v_th) > 0):
             raise ValueError(f"v_th must be > 0, got {v_th!r}")
         self.v_th, self.v_reset, self.v0_frac, self.step = v_th, v_reset, v0_frac, step
-        self.params = {"v_reset": v_reset, **(step_params or {})}
-        if step is if_step:
-            self.params.setdefault("spike_fn", heaviside)
+        defaults = {"spike_fn": heaviside} if step is if_step else {}   # conversion fires with a plain step
+        self.params = {"v_reset": v_reset, **defaults, **(step_params or {})}
         self.init_state = init_state or _default_state
 
     def forward(self, x_seq: torch.Tensor) -> torch.Tensor:
@@ -145,21 +144,19 @@ def convert(model: nn.Sequential, thresholds: Sequence[float | torch.Tensor], *,
 
     Linear modules are copied and wrapped in :class:`TimeDistributed`; fold BatchNorm first (:func:`fold_batchnorm`).
     """
+    n_act = sum(isinstance(m, activations) for m in model)
+    if n_act != len(thresholds):
+        raise ValueError(f"thresholds has {len(thresholds)} entries, model has {n_act} activation layers")
+    theta = iter(thresholds)  # consumed in layer order: no counter to get wrong
     layers: list[nn.Module] = []
-    k = 0
     for m in model:
         if isinstance(m, activations):
-            if k >= len(thresholds):
-                raise ValueError(f"thresholds has {len(thresholds)} entries, model has more activation layers")
-            layers.append(SpikingNeuron(v_th=thresholds[k], v_reset=v_reset, v0_frac=v0_frac, step=step,
+            layers.append(SpikingNeuron(v_th=next(theta), v_reset=v_reset, v0_frac=v0_frac, step=step,
                                         step_params=step_params, init_state=init_state))
-            k += 1
         elif isinstance(m, LINEAR_TYPES):
             layers.append(TimeDistributed(copy.deepcopy(m)))
         else:
             raise ValueError(f"cannot convert module {type(m).__name__}; fold BatchNorm first, no MaxPool")
-    if k != len(thresholds):
-        raise ValueError(f"thresholds has {len(thresholds)} entries, model has {k} activation layers")
     return nn.Sequential(*layers).eval()
 
 
@@ -203,14 +200,14 @@ def threshold_balancing(model: nn.Sequential, x_seq: torch.Tensor, *, v_reset: f
     Layers before $l$ already carry their balanced thresholds; the max is over time, batch and neurons of ``x_seq``.
     """
     n = len(activation_values(model, x_seq[0], activations=activations))
-    thresholds: list[float] = []
-    for _ in range(n):
-        snn = convert(model, thresholds + [1.0] * (n - len(thresholds)), v_reset=v_reset,
-                      activations=activations, **convert_kwargs)
+    # Placeholders for the layers not balanced yet: they lie after layer l, so they cannot change its input.
+    thresholds = [1.0] * n
+    for l in range(n):
+        snn = convert(model, thresholds, v_reset=v_reset, activations=activations, **convert_kwargs)
         outs = simulate_layers(snn, x_seq)
-        idx = [i for i, m in enumerate(snn) if isinstance(m, SpikingNeuron)][len(thresholds)]
+        idx = [i for i, m in enumerate(snn) if isinstance(m, SpikingNeuron)][l]
         current = outs[idx - 1] if idx > 0 else x_seq
-        thresholds.append(current.max().item())
+        thresholds[l] = current.max().item()
     return thresholds
 
 

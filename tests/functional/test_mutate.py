@@ -153,3 +153,28 @@ def test_a_mutated_module_in_a_subpackage_imports_in_every_form(tmp_path: Path):
     entry = {"id": "toy2020leak", "impl": "snnref.family.toy:leaky", "notebook": "notebooks/toy2020leak.py"}
     record = mutate_paper(entry, tmp_path)
     assert record["killed_error"] == 0 and record["mutants"] == record["killed_assert"] >= 4, record
+
+
+def test_the_gate_fails_naming_the_paper_and_its_survivor(tmp_path: Path):
+    """`snnkb mutate --gate` (as run by `make test`) exits 1 on a weak check and names what survived."""
+    import subprocess
+    import sys
+
+    root, entry = _root(tmp_path, WEAK)
+    (root / "catalog.yaml").write_text(
+        f"papers:\n  - id: {entry['id']}\n    impl: {entry['impl']}\n    notebook: {entry['notebook']}\n")
+    probe = "import sys; from snnkb.cli import main; sys.exit(main(['mutate', '--gate', '-q', '-j', '1', '--root', sys.argv[1]]))"
+    proc = subprocess.run([sys.executable, "-c", probe, str(root)], capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "toy2020leak: below-gate" in proc.stderr
+    assert "survived snnref/toy.py:" in proc.stderr and "beta * v + x  ->  x" in proc.stderr
+    assert (root / "build" / "mutation.json").exists()
+    # The same paper with a strong check: every mutant killed, but the toy has fewer than the 8 mutants the gate asks.
+    (root / entry["notebook"]).write_text(HEADER + STRONG)
+    proc = subprocess.run([sys.executable, "-c", probe, str(root)], capture_output=True, text=True)
+    assert proc.returncode == 1 and "below-gate (score 1.0, 5 mutants; fewer than 8)" in proc.stderr, proc.stderr
+    # With the minimum lowered to what the toy has, it passes.
+    probe = probe.replace("import sys;", "import sys; import snnkb.mutate as m; m.MIN_MUTANTS = 5;")
+    proc = subprocess.run([sys.executable, "-c", probe, str(root)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "1/1 papers meet the gate" in proc.stdout
