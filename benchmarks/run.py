@@ -191,8 +191,9 @@ def explain(rows: list[dict]) -> None:
     mreport = ROOT / "build" / "mutation.json"
     if mutate and mreport.exists():
         mpapers = json.loads(mreport.read_text("utf-8"))["papers"].values()
-        runs = sum(int(r.get("mutants") or 0) + len(r.get("stillborn") or []) + int(r.get("invalid") or 0)
-                   + len(r.get("equivalent") or []) + 1 for r in mpapers)
+        # equivalent mutants are listed, not run
+        runs = sum(int(r.get("mutants") or 0) + len(r.get("stillborn") or []) + int(r.get("invalid") or 0) + 1
+                   for r in mpapers)
         why(mutate, "why_mutate", runs=runs, cores=cores, per_run=mutate["median"] * cores / max(1, runs))
 
 

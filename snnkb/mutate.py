@@ -3,7 +3,8 @@
 For each paper, mutants are made of the code its notebook exercises: every function of the paper's ``impl`` module,
 and the functions it (or the notebook) imports from other snnref modules, followed through their own calls. Each
 mutant is one small AST change of a kind that real SNN bugs are made of (see OPERATORS). The notebook's code cells
-run against each mutant in a fresh fork of one warm process per paper (torch imported once), with a timeout.
+run against each mutant in a fresh fork of one warm process per paper (torch imported once), with a timeout,
+starting at the first cell that runs the mutated function (the cells before it cannot differ).
 
 Outcomes: killed by an assertion, killed by an error (weaker evidence, counted apart), timed out, or survived.
 A mutant whose own changed expression raises (it cannot be evaluated at all) is stillborn: listed, not counted.
@@ -36,7 +37,7 @@ from snnkb import REPO_ROOT
 MAX_MUTANTS = 40  # per paper: a deterministic, evenly spread sample when there are more
 MIN_MUTANTS = 8
 GATE = 0.90
-TOOL_VERSION = "6"
+TOOL_VERSION = "7"
 _SWAP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}
 _BOUNDARY = {ast.GtE: ast.Gt, ast.Gt: ast.GtE, ast.LtE: ast.Lt, ast.Lt: ast.LtE}
 OPERATORS = ("arith-swap", "compare-boundary", "constant", "sign-flip", "drop-term", "swap-args", "detach",
@@ -251,7 +252,8 @@ def sample(items: list[Any], limit: int) -> list[Any]:
 
 # --- running a paper's mutants ----------------------------------------------------------------------------
 
-_EXIT = {0: "survived", 10: "killed_assert", 11: "killed_error", 12: "timed_out", 13: "invalid", 14: "stillborn"}
+_EXIT = {0: "survived", 10: "killed_assert", 11: "killed_error", 12: "timed_out", 13: "invalid", 14: "stillborn",
+         15: "not-swappable"}
 
 
 def _raised_at(exc: BaseException, site: tuple[str, int, int, bool]) -> bool:
@@ -281,8 +283,12 @@ def _module_name(path: Path, root: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _run_cells(cells: list[str], timeout: float, site: tuple[str, int, int, bool] | None = None) -> int:
-    """Execute notebook code cells in a fresh namespace; the exit code says how it ended."""
+_CELL = [0]  # the cell being executed (read by the coverage tracer)
+
+
+def _run_cells(cells: list[str], timeout: float, site: tuple[str, int, int, bool] | None = None, start: int = 0,
+               namespace: dict[str, Any] | None = None, stop: int | None = None) -> int:
+    """Execute code cells ``start`` to ``stop`` (in a fresh namespace unless given); the exit code says how it ended."""
     from IPython.core.inputtransformer2 import TransformerManager
 
     class Timeout(BaseException):
@@ -293,11 +299,12 @@ def _run_cells(cells: list[str], timeout: float, site: tuple[str, int, int, bool
 
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout)
-    namespace: dict[str, Any] = {"__name__": "__main__"}
+    namespace = {"__name__": "__main__"} if namespace is None else namespace
     transform = TransformerManager().transform_cell
     try:
-        for i, source in enumerate(cells):
-            exec(compile(transform(source), f"<cell {i}>", "exec"), namespace)  # noqa: S102
+        for i in range(start, len(cells) if stop is None else stop):
+            _CELL[0] = i
+            exec(compile(transform(cells[i]), f"<cell {i}>", "exec"), namespace)  # noqa: S102
     except Timeout:
         return 12
     except AssertionError:
@@ -315,23 +322,24 @@ def _run_cells(cells: list[str], timeout: float, site: tuple[str, int, int, bool
 
 
 def _trace_lines(files: set[str], out: str) -> None:
-    """Record which lines of ``files`` run (the baseline's coverage) and write them to ``out`` at exit."""
+    """Record which lines of ``files`` run, and the first cell that runs each (the baseline's coverage), and write
+    them to ``out`` at exit."""
     import atexit
 
-    seen: dict[str, set[int]] = {f: set() for f in files}
+    seen: dict[str, dict[int, int]] = {f: {} for f in files}
 
     def tracer(frame, event, arg):  # noqa: ARG001
         if frame.f_code.co_filename not in seen:
             return None  # do not trace inside other files
         def local(frame, event, arg):  # noqa: ARG001
             if event == "line":
-                seen[frame.f_code.co_filename].add(frame.f_lineno)
+                seen[frame.f_code.co_filename].setdefault(frame.f_lineno, _CELL[0])
             return local
-        seen[frame.f_code.co_filename].add(frame.f_lineno)
+        seen[frame.f_code.co_filename].setdefault(frame.f_lineno, _CELL[0])
         return local
 
     def dump() -> None:
-        Path(out).write_text(json.dumps({f: sorted(v) for f, v in seen.items()}))
+        Path(out).write_text(json.dumps({f: sorted(v.items()) for f, v in seen.items()}))
 
     sys.settrace(tracer)
     atexit.register(dump)
@@ -341,9 +349,8 @@ def _trace_lines(files: set[str], out: str) -> None:
 _DUMP: list = []  # the child's coverage writer: called before os._exit, which skips atexit
 
 
-def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, ast.Module] | None,
-              coverage: tuple[set[str], str] | None = None, site: tuple[str, int, int, bool] | None = None) -> int:
-    """Forked child: install the mutated module (if any) under its real name, then run the cells."""
+def _child_setup(root: Path) -> None:
+    """A forked child's start: quiet, in the root under test, one thread, snnref to be imported fresh from root."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
@@ -354,10 +361,15 @@ def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, a
     import torch
 
     torch.set_num_threads(1)  # papers run side by side, one per core: an idle OpenMP pool only spins
-    # Import snnref from the root under test, fresh in this child.
     sys.path.insert(0, str(root))
     for name in [m for m in sys.modules if m == "snnref" or m.startswith("snnref.")]:
         del sys.modules[name]
+
+
+def _in_child(cells: list[str], timeout: float, root: Path, patch: tuple[Path, ast.Module] | None,
+              coverage: tuple[set[str], str] | None = None, site: tuple[str, int, int, bool] | None = None) -> int:
+    """Forked child: install the mutated module (if any) under its real name, then run the cells."""
+    _child_setup(root)
     if patch is not None:
         import types
 
@@ -393,6 +405,11 @@ def _fork_run(cells: list[str], timeout: float, root: Path, patch: tuple[Path, a
             for dump in _DUMP:
                 dump()
             os._exit(code)
+    return _wait(pid, timeout)
+
+
+def _wait(pid: int, timeout: float) -> str:
+    """The outcome of child ``pid``, killed if it overruns ``timeout`` (plus a grace period)."""
     deadline = time.monotonic() + timeout + 15  # C code can ignore SIGALRM: the parent kills it
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
@@ -404,6 +421,123 @@ def _fork_run(cells: list[str], timeout: float, root: Path, patch: tuple[Path, a
             os.waitpid(pid, 0)
             return "timed_out"
         time.sleep(0.01)
+
+
+# --- starting a mutant at the first cell that runs its function ---------------------------------------------
+#
+# Cells before the first call of the mutated function run the same with or without the mutant, so one driver
+# process runs the notebook once and, at each cell boundary, forks the mutants whose function first runs in that
+# cell. The fork gives the already imported function the mutated code in place (every reference to it, such as
+# `from snnref.x import f` or a dict of functions, then sees it). Mutants used from the first cell, or whose
+# function cannot be patched in place, run the whole notebook with the mutated module imported fresh.
+
+def first_use(path: Path, line: int, first_cell: dict[int, int]) -> int:
+    """The first cell that runs the body of the top-level function or method holding ``line`` (0 if none)."""
+    for d in ast.parse(path.read_text("utf-8")).body:
+        if not (isinstance(d, (ast.FunctionDef, ast.ClassDef)) and d.lineno <= line <= (d.end_lineno or 0)):
+            continue
+        # A nested function or lambda is made anew each time its top-level function runs: that run is what counts.
+        scope = d if isinstance(d, ast.FunctionDef) else next(
+            (f for f in d.body if isinstance(f, ast.FunctionDef) and f.lineno <= line <= (f.end_lineno or 0)), None)
+        if scope is None or line < scope.body[0].lineno:  # class body or decorator: runs at import
+            return 0
+        body = range(scope.body[0].lineno, (scope.end_lineno or 0) + 1)
+        return min((c for ln, c in first_cell.items() if ln in body), default=0)
+    return 0
+
+
+def _owner(tree: ast.Module, names: set[str], index: int) -> str:
+    """The top-level definition that holds mutation point ``index``."""
+    k = 0
+    for d in tree.body:
+        if isinstance(d, (ast.FunctionDef, ast.ClassDef)) and d.name in names:
+            k += sum(1 for _ in _candidates(d))
+            if index < k:
+                return d.name
+    raise IndexError(index)
+
+
+def _plain_functions(obj: Any) -> dict[str, Any]:
+    """The Python functions behind ``obj`` (itself, or a class's methods), decorators unwrapped, by name."""
+    import inspect
+    import types
+
+    if not isinstance(obj, type):
+        f = inspect.unwrap(obj) if callable(obj) else None
+        return {"": f} if isinstance(f, types.FunctionType) else {}
+    out = {}
+    for name, v in vars(obj).items():
+        parts = {"get": v.fget, "set": v.fset, "del": v.fdel} if isinstance(v, property) else \
+            {"": v.__func__} if isinstance(v, (staticmethod, classmethod)) else {"": v}
+        for part, f in parts.items():
+            f = inspect.unwrap(f) if f is not None else None
+            if isinstance(f, types.FunctionType):
+                out[f"{name}.{part}"] = f
+    return out
+
+
+def _swap_in(path: Path, names: set[str], index: int, root: Path) -> bool:
+    """Give the imported definition holding mutation point ``index`` its mutated code, in place. False if the
+    module is not imported or the definitions do not match one to one."""
+    module = sys.modules.get(_module_name(path, root))
+    owner = _owner(ast.parse(path.read_text("utf-8")), names, index)
+    if module is None or owner not in vars(module):
+        return False
+    node = next(d for d in mutated_module(path, names, index).body
+                if isinstance(d, (ast.FunctionDef, ast.ClassDef)) and d.name == owner)
+    scope = dict(vars(module))
+    exec(compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec"), scope)  # noqa: S102
+    old, new = _plain_functions(vars(module)[owner]), _plain_functions(scope[owner])
+    if not old or old.keys() != new.keys() or any(
+            old[k].__code__.co_freevars != new[k].__code__.co_freevars for k in old):
+        return False
+    for k in old:
+        old[k].__code__ = new[k].__code__
+    return True
+
+
+def _drive(cells: list[str], timeout: float, root: Path, late: dict[int, list[tuple[int, Path, set[str], int, tuple]]],
+           out: str) -> None:
+    """Forked driver: run the cells once; before cell k, fork each mutant of ``late[k]`` from this state."""
+    _child_setup(root)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    outcomes: dict[int, str] = {}
+    try:
+        for k in range(max(late) + 1):  # the cells after the last fork point are not needed here
+            for key, path, names, index, site in late.get(k, []):
+                pid = os.fork()
+                if pid == 0:
+                    code = 11
+                    try:
+                        code = _run_cells(cells, timeout, site, start=k, namespace=namespace) \
+                            if _swap_in(path, names, index, root) else 15
+                    finally:
+                        os._exit(code)
+                outcomes[key] = _wait(pid, timeout)
+            if k < max(late) and _run_cells(cells, 300, start=k, stop=k + 1, namespace=namespace) != 0:
+                break  # the unmutated cell failed here: the mutants not run yet go the whole way in the caller
+    finally:
+        Path(out).write_text(json.dumps(outcomes))
+
+
+def _run_late(cells: list[str], timeout: float, root: Path,
+              late: dict[int, list[tuple[int, Path, set[str], int, tuple]]]) -> dict[int, str]:
+    """Outcomes of the mutants that start after the first cell (key -> outcome), from one driver process."""
+    if not late:
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "outcomes.json")
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _drive(cells, timeout, root, late, out)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)  # every mutant has its own deadline inside, and every cell of the driver one
+        try:
+            return {int(k): v for k, v in json.loads(Path(out).read_text()).items()}
+        except (OSError, ValueError):
+            return {}
 
 
 def mutate_paper(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) -> dict[str, Any]:
@@ -429,8 +563,9 @@ def mutate_paper(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) ->
     with tempfile.TemporaryDirectory() as tmp:
         cov_file = str(Path(tmp) / "coverage.json")
         baseline = _fork_run(cells, 300, root, None, ({str(p) for p in targets}, cov_file))
-        covered = {Path(f): set(lines) for f, lines in json.loads(Path(cov_file).read_text()).items()} \
+        first_cell = {Path(f): dict(map(tuple, lines)) for f, lines in json.loads(Path(cov_file).read_text()).items()} \
             if Path(cov_file).exists() else {}
+    covered = {f: set(lines) for f, lines in first_cell.items()}
     base_seconds = time.perf_counter() - t0
     if baseline != "survived":
         record.update(status="baseline-failed", seconds=round(time.perf_counter() - start, 2), score=None)
@@ -446,12 +581,21 @@ def mutate_paper(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) ->
               sample(candidates[own_count:], max(0, limit - own_count)))
     equivalent = {e["id"]: e["reason"] for e in entry.get("equivalent_mutants", [])}
     timeout = max(10.0, 5 * base_seconds)
-    for path, names, mutant, index in chosen:
+    late: dict[int, list[tuple[int, Path, set[str], int, tuple]]] = {}
+    for key, (path, names, mutant, index) in enumerate(chosen):
+        k = first_use(path, mutant.line, first_cell.get(path, {}))
+        if k > 0 and mutant.id not in equivalent:
+            site = (str(path), mutant.line, mutant.end_line, mutant.operator == "swap-args")
+            late.setdefault(k, []).append((key, path, names, index, site))
+    outcomes = _run_late(cells, timeout, root, late)
+    for key, (path, names, mutant, index) in enumerate(chosen):
         if mutant.id in equivalent:
             record["equivalent"].append({**asdict(mutant), "reason": equivalent[mutant.id]})
             continue
         site = (str(path), mutant.line, mutant.end_line, mutant.operator == "swap-args")
-        outcome = _fork_run(cells, timeout, root, (path, mutated_module(path, names, index)), site=site)
+        outcome = outcomes.get(key, "not-swappable")
+        if outcome == "not-swappable":  # the whole notebook, the mutated module imported fresh
+            outcome = _fork_run(cells, timeout, root, (path, mutated_module(path, names, index)), site=site)
         if outcome == "invalid":  # not a program a person could write (e.g. .detach() on a tuple): not counted
             record["invalid"] += 1
             continue

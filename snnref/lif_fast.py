@@ -62,8 +62,15 @@ class _LIFSequence(torch.autograd.Function):
             sg_all = surrogate_grad(h_seq - v_th, alpha)
             dv_all = 1.0 - v_th * sg_all if v_reset is None else (v_reset - h_seq).mul_(sg_all).add_(~fired)
         dv_dh = None if whole else torch.empty_like(h_seq[0])
+        sg_buf = None if whole else torch.empty_like(h_seq[0])
         for t in range(last, -1, -1):
-            sg = sg_all[t] if whole else surrogate_grad(h_seq[t] - v_th, alpha)  # sigma'_t
+            if whole:
+                sg = sg_all[t]
+            elif surrogate == "atan":  # surrogate.atan_grad, (alpha/2) / (1 + (pi/2 alpha x)^2), in one reused buffer
+                sg = torch.sub(h_seq[t], v_th, out=sg_buf).mul_(0.5 * math.pi * alpha).square_().add_(1.0)
+                sg = sg.reciprocal_().mul_(0.5 * alpha)
+            else:
+                sg = surrogate_grad(h_seq[t] - v_th, alpha)  # sigma'_t
             g = torch.mul(grad_s[t], sg, out=grad_h[t])  # through this step's own spike
             if t < last:  # dL/dV_T = 0: the final potential is not an output
                 if whole:

@@ -178,3 +178,63 @@ def test_the_gate_fails_naming_the_paper_and_its_survivor(tmp_path: Path):
     proc = subprocess.run([sys.executable, "-c", probe, str(root)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1/1 papers meet the gate" in proc.stdout
+
+
+LATE_TOY = '''
+import torch
+
+
+def leaky(v: torch.Tensor, x: torch.Tensor, *, beta: float) -> torch.Tensor:
+    """V_t = beta * V_{t-1} + X_t."""
+    return beta * v + x
+
+
+def make_leaky(beta: float):
+    """A leaky update with beta fixed."""
+    def step(v, x):
+        return beta * v + x
+    return step
+
+
+class Layer:
+    def __init__(self, beta: float):
+        self.beta = beta
+
+    def __call__(self, v, x):
+        return self.beta * v + x
+
+
+STEPS = {"leaky": leaky}
+'''
+
+
+def test_mutants_start_at_the_first_cell_that_runs_their_function(tmp_path: Path, monkeypatch):
+    """A mutant forked at a later cell is patched into every reference made before (a dict of functions, a
+    closure factory, a class) and is killed exactly as in a whole run; one used from the first cell runs whole."""
+    import snnkb.mutate as mutate
+
+    (tmp_path / "snnref").mkdir()
+    (tmp_path / "snnref" / "__init__.py").write_text("")
+    (tmp_path / "snnref" / "toy.py").write_text(LATE_TOY)
+    (tmp_path / "notebooks").mkdir()
+    check = "assert abs(out.item() - (0.3 * 2.0 + 1.0)) < 1e-12 and out.requires_grad\n"
+    (tmp_path / "notebooks" / "toy2020late.py").write_text(
+        "# %%\nimport torch\nfrom snnref.toy import STEPS, Layer, leaky, make_leaky\n"
+        "v = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)\n"
+        "x = torch.tensor(1.0, dtype=torch.float64)\n"
+        "layer = Layer(0.3)\nstep = make_leaky(0.3)\n"
+        "# %%\nfirst = 1\n"
+        "# %%\nout = STEPS['leaky'](v, x, beta=0.3)\n" + check +
+        "# %%\nout = layer(v, x)\n" + check +
+        "# %%\nout = step(v, x)\n" + check)
+    entry = {"id": "toy2020late", "impl": "snnref.toy:Layer", "notebook": "notebooks/toy2020late.py"}
+    starts = []
+    real_run_late = mutate._run_late
+    monkeypatch.setattr(mutate, "_run_late", lambda cells, timeout, root, late: (
+        starts.extend((k, len(v)) for k, v in late.items()), real_run_late(cells, timeout, root, late))[1])
+    record = mutate_paper(entry, tmp_path)
+    assert record["survivors"] == [] and record["killed_error"] == 0, record
+    assert record["mutants"] == record["killed_assert"] == 15
+    # leaky first runs in cell 2 (through the dict), Layer.__call__ in cell 3, five mutants each; make_leaky's body
+    # runs in cell 0 (the closure is made there), so its mutants run the whole notebook.
+    assert dict(starts) == {2: 5, 3: 5}, starts
