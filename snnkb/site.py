@@ -215,12 +215,20 @@ process.stdin.on("end", () => {
 """
 
 
-def katex_errors(snippets: list[tuple[str, str, bool]]) -> list[str]:
-    """Render every ``(where, latex, display)`` with KaTeX in one Node process; the failures as messages."""
+def katex_errors(snippets: list[tuple[str, str, bool]], passed: Path | None = None) -> list[str]:
+    """Render every ``(where, latex, display)`` with KaTeX in one Node process; the failures as messages.
+
+    ``passed`` remembers the digest of the last set of snippets that all rendered, so an unchanged set (with the
+    same KaTeX) is not rendered again.
+    """
     if not snippets:
         return []
     if not (KATEX_DIR / "package.json").is_file():
         return [f"KaTeX is not installed: run `{NPM_INSTALL}` in {REPO_ROOT}"]
+    digest = hashlib.sha256(json.dumps([KATEX_CHECK_JS, (KATEX_DIR / "package.json").read_text("utf-8"), snippets],
+                                       ensure_ascii=False).encode()).hexdigest()
+    if passed is not None and passed.is_file() and passed.read_text("utf-8") == digest:
+        return []
     node = shutil.which("node")
     if not node:
         return ["node is not installed: it is needed to check the equations with KaTeX"]
@@ -228,7 +236,11 @@ def katex_errors(snippets: list[tuple[str, str, bool]]) -> list[str]:
                           capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
         return [f"KaTeX check failed to run: {proc.stderr.strip()[-500:]}"]
-    return [f"{where}: KaTeX cannot render it: {msg}" for where, msg in json.loads(proc.stdout)]
+    errors = [f"{where}: KaTeX cannot render it: {msg}" for where, msg in json.loads(proc.stdout)]
+    if passed is not None and not errors:
+        passed.parent.mkdir(parents=True, exist_ok=True)
+        passed.write_text(digest, "utf-8")
+    return errors
 
 
 def math_to_check(papers: list[dict[str, Any]], settings: Settings) -> list[tuple[str, str, bool]]:
@@ -259,11 +271,10 @@ class BuildError(Exception):
 
 
 def _fast_load(path: Path) -> list[dict[str, Any]]:
-    """The catalog's papers as plain data (YAML 1.2, like the validator), without round-trip bookkeeping."""
-    from ruamel.yaml import YAML
+    """The catalog's papers as plain data, parsed as the validator parses them (libyaml when it can)."""
+    from snnkb.catalog import load
 
-    data = YAML(typ="safe", pure=True).load(path.read_text("utf-8"))
-    return [p for p in data["papers"] if isinstance(p, dict)]
+    return [p for p in load(path).papers if isinstance(p, dict)]
 
 
 def prepare(settings: Settings, *, check: bool = True) -> "SiteData":
@@ -277,7 +288,7 @@ def prepare(settings: Settings, *, check: bool = True) -> "SiteData":
     papers = _fast_load(settings.catalog)
     if check:
         snippets = math_to_check(papers, settings)
-        errors = katex_errors(snippets)
+        errors = katex_errors(snippets, settings.work / "katex-passed.txt")
         if errors:
             raise BuildError(_with_lines(errors, settings))
     try:

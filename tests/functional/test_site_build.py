@@ -305,3 +305,20 @@ def test_plain_mkdocs_build_strict_for_one_language(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "WARNING" not in proc.stderr
     assert '<html lang="ja"' in (tmp_path / "ja" / "papers" / "ada2019leak" / "index.html").read_text("utf-8")
+
+
+def test_katex_check_is_skipped_only_for_a_set_that_already_passed(tmp_path, monkeypatch):
+    from snnkb import site
+
+    passed = tmp_path / "katex-passed.txt"
+    good = [("a.equation", r"\frac{1}{\tau}", True)]
+    assert site.katex_errors(good, passed) == [] and passed.is_file()
+    # Unchanged and passed before: no Node process at all.
+    monkeypatch.setattr(site.subprocess, "run", lambda *a, **k: pytest.fail("KaTeX ran again"))
+    assert site.katex_errors(good, passed) == []
+    monkeypatch.undo()
+    # Any change is checked again, and a failure is never remembered.
+    bad = good + [("b.equation", r"\undefinedmacro", True)]
+    digest = passed.read_text()
+    assert "b.equation: KaTeX cannot render it" in site.katex_errors(bad, passed)[0]
+    assert passed.read_text() == digest
