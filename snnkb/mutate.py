@@ -479,6 +479,8 @@ def _plain_functions(obj: Any) -> dict[str, Any]:
 def _swap_in(path: Path, names: set[str], index: int, root: Path) -> bool:
     """Give the imported definition holding mutation point ``index`` its mutated code, in place. False if the
     module is not imported or the definitions do not match one to one."""
+    import inspect
+
     module = sys.modules.get(_module_name(path, root))
     owner = _owner(ast.parse(path.read_text("utf-8")), names, index)
     if module is None or owner not in vars(module):
@@ -488,8 +490,10 @@ def _swap_in(path: Path, names: set[str], index: int, root: Path) -> bool:
     scope = dict(vars(module))
     exec(compile(ast.Module(body=[node], type_ignores=[]), str(path), "exec"), scope)  # noqa: S102
     old, new = _plain_functions(vars(module)[owner]), _plain_functions(scope[owner])
+    # A generator made before the fork keeps the old code, though its body has not run yet: not patchable.
+    lazy = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
     if not old or old.keys() != new.keys() or any(
-            old[k].__code__.co_freevars != new[k].__code__.co_freevars for k in old):
+            old[k].__code__.co_freevars != new[k].__code__.co_freevars or old[k].__code__.co_flags & lazy for k in old):
         return False
     for k in old:
         old[k].__code__ = new[k].__code__

@@ -238,3 +238,20 @@ def test_mutants_start_at_the_first_cell_that_runs_their_function(tmp_path: Path
     # leaky first runs in cell 2 (through the dict), Layer.__call__ in cell 3, five mutants each; make_leaky's body
     # runs in cell 0 (the closure is made there), so its mutants run the whole notebook.
     assert dict(starts) == {2: 5, 3: 5}, starts
+
+
+def test_a_generator_made_before_its_first_step_still_gets_the_mutant(tmp_path: Path):
+    """The generator is made in one cell and first stepped in a later one: its body first runs there, but the
+    generator object already holds the old code, so the mutant must run the whole notebook instead."""
+    (tmp_path / "snnref").mkdir()
+    (tmp_path / "snnref" / "__init__.py").write_text("")
+    (tmp_path / "snnref" / "toy.py").write_text(
+        "def ramp(n: int, step: float):\n    for i in range(n):\n        yield step * i + 1.0\n")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "toy2020ramp.py").write_text(
+        "# %%\nfrom snnref.toy import ramp\n\n# %%\ngen = ramp(3, 0.5)\n\n# %%\n"
+        "assert list(gen) == [1.0, 1.5, 2.0]\n")
+    entry = {"id": "toy2020ramp", "impl": "snnref.toy:ramp", "notebook": "notebooks/toy2020ramp.py"}
+    record = mutate_paper(entry, tmp_path)
+    assert record["survivors"] == [], record["survivors"]
+    assert record["mutants"] == record["killed_assert"] >= 4
