@@ -3,7 +3,8 @@
 Prints a table (median of several runs, with min and max) and writes build/bench.json, which the site's
 Performance page shows. Parts: LIF layer vs peers, notebook verification (warm runner vs fresh kernels, no-op),
 the three-language site build, mutation testing, and validation/page generation/site build of synthetic catalogs.
-Usage: python -m benchmarks.run [--skip PART ...] [--repeat N]
+Usage: python -m benchmarks.run [--skip PART ...] [--repeat N]; a part skipped keeps its figures from the last
+bench.json of this machine (each row says its part and date), so one part can be measured again alone.
 """
 
 from __future__ import annotations
@@ -25,14 +26,19 @@ BIN = Path(sys.executable).parent
 PARTS = ["lif", "verify", "site", "mutate", "scale"]
 
 
-def _timed(cmd: list[str], *, env: dict | None = None, cwd: Path = ROOT) -> float:
+def _run_timed(cmd: list[str], *, env: dict | None = None, cwd: Path = ROOT) -> tuple[float, int]:
+    """(seconds, exit status) of one command."""
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
     if proc.returncode:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         print(f"  note: {' '.join(cmd[:3])} exited {proc.returncode}: {' | '.join(tail)}", file=sys.stderr)
-    return seconds
+    return seconds, proc.returncode
+
+
+def _timed(cmd: list[str], *, env: dict | None = None, cwd: Path = ROOT) -> float:
+    return _run_timed(cmd, env=env, cwd=cwd)[0]
 
 
 def _stats(values: list[float]) -> dict:
@@ -111,12 +117,21 @@ def _synthetic_catalog(n: int, dest: Path) -> Path:
 
 
 def bench_scale() -> list[dict]:
+    from snnkb.catalog import MAX_BYTES
+
     rows = []
     for n in (1000, 10000):
         with tempfile.TemporaryDirectory() as tmp:
             catalog = _synthetic_catalog(n, Path(tmp))
-            seconds = _timed([str(BIN / "snnkb"), "validate", str(catalog), "--root", tmp])
-            rows.append({"figure": f"validate, {n} papers", "unit": "s", "median": round(seconds, 2), "target": "-"})
+            size = catalog.stat().st_size
+            # validate refuses a catalog over its size cap: the first limit a growing catalog meets
+            rows.append({"figure": f"catalog.yaml size, {n} papers", "unit": "MB", "median": round(size / 1e6, 2),
+                         "target": f"<= {MAX_BYTES / 1e6:g} MB (validate's size cap)", "met": size <= MAX_BYTES,
+                         "papers": n, "bytes": size, "cap": MAX_BYTES})
+            seconds, status = _run_timed([str(BIN / "snnkb"), "validate", str(catalog), "--root", tmp])
+            refused = " (refused: over the size cap)" if size > MAX_BYTES and status else ""
+            rows.append({"figure": f"validate, {n} papers{refused}", "unit": "s", "median": round(seconds, 2),
+                         "target": "-"})
             if n <= 1000:  # a 10,000-page MkDocs build takes long enough to be its own finding: see the notes
                 seconds = _timed([str(BIN / "snnkb"), "site", "--catalog", str(catalog), "--root", tmp,
                                   "--out", str(Path(tmp) / "site")])
@@ -187,6 +202,10 @@ def explain(rows: list[dict]) -> None:
         why(_row(rows, "warm runner / fresh kernels"), "why_warm_ratio", compute=compute, cores=cores,
             fresh=fresh["median"], bound=compute / cores / fresh["median"])
     why(_row(rows, "site build, strict"), "why_site", papers=len(papers), cores=cores)
+    for cap in [r for r in rows if str(r.get("figure", "")).startswith("catalog.yaml size")]:
+        per_paper = cap["bytes"] / cap["papers"]
+        why(cap, "why_catalog_cap", n=cap["papers"], size=cap["bytes"] / 1e6, cap=cap["cap"] / 1e6,
+            per_paper=per_paper / 1e3, limit=int(cap["cap"] / per_paper))
     mutate = _row(rows, "mutate, cold")
     mreport = ROOT / "build" / "mutation.json"
     if mutate and mreport.exists():
@@ -197,24 +216,36 @@ def explain(rows: list[dict]) -> None:
         why(mutate, "why_mutate", runs=runs, cores=cores, per_run=mutate["median"] * cores / max(1, runs))
 
 
+def merge_previous(path: Path, skipped: list[str]) -> list[dict]:
+    """The rows of the parts this run skips, from the last bench.json of this machine (so `--skip` updates only
+    what it measures); their reasons are recomputed with the new rows."""
+    try:
+        old = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return []
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    if old.get("machine") != machine:
+        return []
+    return [{k: v for k, v in r.items() if k != "why"} for r in old.get("rows", []) if r.get("part") in skipped]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip", nargs="*", default=[], choices=PARTS)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    rows: list[dict] = []
-    if "lif" not in args.skip:
+    def lif_part() -> list[dict]:
         from benchmarks import lif
 
-        rows += lif_rows(lif.measure(repeat=7))
-    if "verify" not in args.skip:
-        rows += bench_verify(args.repeat)
-    if "site" not in args.skip:
-        rows += bench_site(args.repeat)
-    if "mutate" not in args.skip:
-        rows += bench_mutate()
-    if "scale" not in args.skip:
-        rows += bench_scale()
+        return lif_rows(lif.measure(repeat=7))
+
+    parts = {"lif": lif_part, "verify": lambda: bench_verify(args.repeat), "site": lambda: bench_site(args.repeat),
+             "mutate": bench_mutate, "scale": bench_scale}
+    rows = merge_previous(ROOT / "build" / "bench.json", args.skip)
+    for name, measure in parts.items():
+        if name not in args.skip:
+            rows += [{**r, "part": name, "date": time.strftime("%Y-%m-%d")} for r in measure()]
+    rows.sort(key=lambda r: PARTS.index(r["part"]))
     explain(rows)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     out = {"machine": machine, "date": time.strftime("%Y-%m-%d"), "rows": rows}
