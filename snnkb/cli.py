@@ -62,7 +62,7 @@ def _translations(args: argparse.Namespace) -> int:
     return 0
 
 
-PLUGINS = ("verify", "site", "new", "mutate")
+PLUGINS = ("verify", "site", "new", "mutate", "remap")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -749,7 +749,8 @@ def _main(args: argparse.Namespace) -> int:
     if failing and args.gate:
         print("mutate: below the gate. Add a claim to the notebook that fails on each mutant above, or, if a mutant "
               "cannot change anything the paper is about, list it under the entry's equivalent_mutants with a "
-              "one-line reason a reviewer can check.", file=sys.stderr)
+              "one-line reason a reviewer can check. If you moved lines of a shared snnref file, run "
+              "`snnkb remap-equivalents` first: listed equivalents keep their line numbers.", file=sys.stderr)
         return 1
     return 0
 
