@@ -83,6 +83,10 @@ d_const = dsft(s, 300, window=40)
 for p in range(len(I)):
     if theta / I[p].item() < 40:
         assert math.floor(theta / I[p].item()) <= d_const[p].item() <= math.ceil(theta / I[p].item())
+# a camera frame is [T, H, W]: every pixel of a 2-D sensor gets its own interval, the same as on the flattened stream
+for h, w in ((1, 30), (5, 6)):  # catches: a time index broadcast against the wrong axes
+    torch.testing.assert_close(dsft(rand_stream.reshape(40, h, w), 20, window=W),
+                               dsft(rand_stream, 20, window=W).reshape(h, w), rtol=0, atol=0)
 for bad_k in (-1, 40):
     try:
         dsft(rand_stream, bad_k, window=W)
