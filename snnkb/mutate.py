@@ -545,7 +545,7 @@ def _run_late(cells: list[str], timeout: float, root: Path,
 
 
 def mutate_paper(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) -> dict[str, Any]:
-    """Run every (sampled) mutant of one paper; returns its report record."""
+    """Run every (sampled; ``limit`` 0: every) mutant of one paper; returns its report record."""
     root = Path(root).resolve()  # coverage is recorded by absolute file name
     from snnkb.warm import preload
 
@@ -580,7 +580,7 @@ def mutate_paper(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) ->
     candidates = [(path, names, m, k) for path in files for names in [targets[path]] for m, k in
                   _enumerate(path, names, root) if m.line in covered.get(path, set())]
     own_count = sum(1 for c in candidates if c[0] == own)
-    chosen = (candidates if len(candidates) <= limit else
+    chosen = (candidates if limit <= 0 or len(candidates) <= limit else
               sample(candidates[:own_count], min(own_count, limit)) +
               sample(candidates[own_count:], max(0, limit - own_count)))
     equivalent = {e["id"]: e["reason"] for e in entry.get("equivalent_mutants", [])}
@@ -632,21 +632,21 @@ def report_path(root: Path) -> Path:
     return root / "build" / "mutation.json"
 
 
-def _cache_key(entry: dict[str, Any], root: Path) -> str:
+def _cache_key(entry: dict[str, Any], root: Path, limit: int = MAX_MUTANTS) -> str:
     from snnkb.verify import inputs_hash
 
     h = hashlib.sha256(inputs_hash(root / entry["notebook"], root).encode())
-    h.update(json.dumps([TOOL_VERSION, MAX_MUTANTS, entry["impl"], entry.get("equivalent_mutants", [])]).encode())
+    h.update(json.dumps([TOOL_VERSION, limit, entry["impl"], entry.get("equivalent_mutants", [])]).encode())
     return h.hexdigest()[:16]
 
 
-def _paper_task(args: tuple[dict[str, Any], str]) -> tuple[str, dict[str, Any]]:
-    entry, root = args
-    return entry["id"], mutate_paper(entry, Path(root))
+def _paper_task(args: tuple[dict[str, Any], str, int]) -> tuple[str, dict[str, Any]]:
+    entry, root, limit = args
+    return entry["id"], mutate_paper(entry, Path(root), limit)
 
 
 def run(root: Path = REPO_ROOT, only: list[str] | None = None, jobs: int | None = None,
-        progress: bool = True) -> dict[str, Any]:
+        progress: bool = True, limit: int = MAX_MUTANTS) -> dict[str, Any]:
     """Mutate every paper whose inputs changed since its last run (one worker process per paper at a time)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -668,7 +668,7 @@ def run(root: Path = REPO_ROOT, only: list[str] | None = None, jobs: int | None 
             if entry["id"] in previous:
                 papers[entry["id"]] = previous[entry["id"]]
             continue
-        key = _cache_key(entry, root)
+        key = _cache_key(entry, root, limit)
         if previous.get(entry["id"], {}).get("cache_key") == key:
             papers[entry["id"]] = previous[entry["id"]]
         else:
@@ -683,7 +683,7 @@ def run(root: Path = REPO_ROOT, only: list[str] | None = None, jobs: int | None 
         ctx = multiprocessing.get_context("fork")
         keys = {e["id"]: k for e, k in todo}
         with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1, mp_context=ctx) as pool:
-            futures = [pool.submit(_paper_task, (e, str(root))) for e, _ in todo]
+            futures = [pool.submit(_paper_task, (e, str(root), limit)) for e, _ in todo]
             bar = tqdm(total=len(futures), desc="mutate", unit="paper", disable=not progress, file=sys.stderr)
             for fut in as_completed(futures):
                 pid, record = fut.result()
@@ -728,7 +728,7 @@ def _main(args: argparse.Namespace) -> int:
         print(f"mutate: {len(only)} affected paper(s): {', '.join(only) or 'none'}")
         if not only:
             return 0
-    report = run(args.root, only or None, args.jobs, progress=not args.quiet)
+    report = run(args.root, only or None, args.jobs, progress=not args.quiet, limit=args.limit)
     failing = 0
     for pid, r in report["papers"].items():
         if only and pid not in only:
@@ -763,5 +763,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-j", "--jobs", type=int, default=None)
     p.add_argument("--gate", action="store_true", help="exit 1 if any paper is below the gate")
     p.add_argument("--changed-since", metavar="REF", help="only papers whose notebook or snnref inputs changed")
+    p.add_argument("--limit", type=int, default=MAX_MUTANTS, metavar="N",
+                   help=f"mutants per paper, an even sample when there are more (default {MAX_MUTANTS}, the gate's); "
+                        "0: every mutant of every line the notebook runs")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=_main)

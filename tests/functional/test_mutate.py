@@ -58,6 +58,14 @@ def test_strong_check_kills_every_mutant(tmp_path: Path):
     assert record["score"] == 1.0
 
 
+def test_limit_samples_and_zero_means_every_mutant(tmp_path: Path):
+    root, entry = _root(tmp_path, STRONG)
+    every = mutate_paper(entry, root, limit=0)
+    two = mutate_paper(entry, root, limit=2)
+    assert every["mutants"] >= 4 and two["mutants"] == 2
+    assert every["mutants"] == mutate_paper(entry, root)["mutants"]  # the toy has fewer than the default 40
+
+
 def test_equivalent_mutants_are_listed_not_counted(tmp_path: Path):
     root, entry = _root(tmp_path, WEAK)
     mid = "snnref/toy.py:9:11:drop-term:1"
