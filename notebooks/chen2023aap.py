@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from snnref.models.aap import GATES, DualStreamNet, dst_loss, dual_stream_block, spike_gate
-from snnref.surrogate import sigmoid_grad
+from snnref.surrogate import sigmoid_grad, sigmoid_primitive
 
 torch.set_num_threads(1)  # tiny tensors: threading only adds overhead
 torch.manual_seed(0)
@@ -115,6 +115,11 @@ for g in GATES:
                                      lambda _: pre, g=g, v_th=VTH)
     (gz,) = torch.autograd.grad((z_out * up).sum(), pre)
     torch.testing.assert_close(gz, up * sigmoid_grad(pre.detach() - VTH), rtol=1e-12, atol=0)
+# the surrogate used as the reference is checked in turn: it is the derivative of its primitive (autograd), any slope
+xg = torch.linspace(-2, 2, 41, dtype=DT, requires_grad=True)
+for a in (1.0, 4.0, 7.5):
+    (d_sig,) = torch.autograd.grad(sigmoid_primitive(xg, a).sum(), xg)
+    torch.testing.assert_close(sigmoid_grad(xg.detach(), a), d_sig, rtol=1e-12, atol=1e-15)
 
 # %% [markdown]
 # **Claim 4 (training and test networks).** The dual-stream loss is $\mathrm{CE}(f(\bar S^L), y) + \mathrm{CE}(f(\bar Z^L), y)$

@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from snnref.neuron import lif_step, multi_step
-from snnref.surrogate import rectangular_grad
+from snnref.surrogate import rectangular_grad, rectangular_primitive
 from snnref.training.dspike import dspike_grad, dspike_primitive, dspike_spike, finite_difference_gradient
 
 torch.set_default_dtype(torch.float64)
@@ -60,6 +60,14 @@ for b in [0.7, 3.3, 9.0]:
 # limits: b -> 0 is the unit box (core rectangular surrogate of width 1), b large is nearly the step
 torch.testing.assert_close(dspike_grad(xs, 1e-4)[xs.abs() < 0.499], rectangular_grad(xs, 1.0)[xs.abs() < 0.499],
                            rtol=1e-8, atol=1e-8)
+# that box itself, at widths a other than 1: the derivative of its ramp primitive (autograd), 1/a strictly inside
+# |x| < a/2 and 0 from the edges on (STBP's rectangular curve)
+for a in (0.4, 1.0, 2.5):
+    pts = torch.tensor([-0.6, -0.49, -0.2, 0.0, 0.3, 0.49, 0.7], dtype=torch.float64) * a
+    xa = pts.clone().requires_grad_(True)
+    (d_box,) = torch.autograd.grad(rectangular_primitive(xa, a).sum(), xa)
+    torch.testing.assert_close(rectangular_grad(pts, a), d_box, rtol=1e-12, atol=0)  # catches: height or width wrong
+    assert (rectangular_grad(torch.tensor([-0.5 * a, 0.5 * a], dtype=torch.float64), a) == 0).all()  # open window
 far = xs[(xs.abs() > 0.1)]
 assert (dspike_primitive(far, 80.0) - (far >= 0).double()).abs().max() < 1e-3
 
